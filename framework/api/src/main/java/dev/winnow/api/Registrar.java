@@ -1,0 +1,61 @@
+package dev.winnow.api;
+
+import com.google.inject.Module;
+import dev.winnow.api.data.DatasetFormat;
+import dev.winnow.api.eval.Evaluator;
+import dev.winnow.api.export.Exporter;
+import dev.winnow.api.loss.Loss;
+import dev.winnow.api.model.ModelArchitecture;
+import dev.winnow.api.text.PromptTemplate;
+
+/**
+ * Where a plugin contributes components. Each component has a short id that is unique across all plugins (a
+ * second provider of the same id is a start-up error naming both jars), a config record whose components are
+ * the recipe keys the component accepts, and a factory.
+ */
+public interface Registrar {
+    /**
+     * Registers a component of any kind.
+     *
+     * @param produces the concrete component class the factory returns (used to check, before anything is
+     *     built, that a component fits where the recipe puts it, for example a ranking loss on a reranker)
+     */
+    <C extends Record, T> void add(
+            ComponentKind<T> kind,
+            String id,
+            Class<C> configType,
+            Class<? extends T> produces,
+            ComponentFactory<C, ? extends T> factory);
+
+    /** Adds bindings to the run's Guice injector, for components that inject services of their own. */
+    void install(Module module);
+
+    default void model(String id, ModelArchitecture architecture) {
+        add(ComponentKind.MODEL, id, NoConfig.class, architecture.getClass(), (c, ctx) -> architecture);
+    }
+
+    default <C extends Record, T extends Loss> void loss(
+            String id, Class<C> configType, Class<T> produces, ComponentFactory<C, T> factory) {
+        add(ComponentKind.LOSS, id, configType, produces, factory);
+    }
+
+    default <C extends Record> void format(
+            String id, Class<C> configType, ComponentFactory<C, ? extends DatasetFormat> factory) {
+        add(ComponentKind.FORMAT, id, configType, DatasetFormat.class, factory);
+    }
+
+    default <C extends Record> void template(
+            String id, Class<C> configType, ComponentFactory<C, ? extends PromptTemplate> factory) {
+        add(ComponentKind.TEMPLATE, id, configType, PromptTemplate.class, factory);
+    }
+
+    default <C extends Record> void evaluator(
+            String id, Class<C> configType, ComponentFactory<C, ? extends Evaluator> factory) {
+        add(ComponentKind.EVALUATOR, id, configType, Evaluator.class, factory);
+    }
+
+    default <C extends Record> void exporter(
+            String id, Class<C> configType, ComponentFactory<C, ? extends Exporter> factory) {
+        add(ComponentKind.EXPORTER, id, configType, Exporter.class, factory);
+    }
+}

@@ -1,0 +1,5 @@
+/** The engine: recipes, registry, weights, text, data, training, evaluation, export and inference. */
+@NullMarked
+package dev.winnow.core;
+
+import org.jspecify.annotations.NullMarked;
