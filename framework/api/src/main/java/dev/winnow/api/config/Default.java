@@ -10,7 +10,7 @@ import java.lang.annotation.Target;
  * {@code "[q_proj, v_proj]"}). A component without {@code @Default} and not {@code @Nullable} is required.
  */
 @Retention(RetentionPolicy.RUNTIME)
-@Target(ElementType.RECORD_COMPONENT)
+@Target({ElementType.RECORD_COMPONENT, ElementType.PARAMETER})
 public @interface Default {
     String value();
 }

@@ -10,7 +10,7 @@ import java.lang.annotation.Target;
  * ({@code maxLength} is {@code max_length} without this annotation).
  */
 @Retention(RetentionPolicy.RUNTIME)
-@Target(ElementType.RECORD_COMPONENT)
+@Target({ElementType.RECORD_COMPONENT, ElementType.PARAMETER})
 public @interface Key {
     String value();
 }

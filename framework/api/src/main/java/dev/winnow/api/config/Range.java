@@ -7,7 +7,7 @@ import java.lang.annotation.Target;
 
 /** Inclusive bounds on a numeric recipe key (or on the size of a list). Checked during validation. */
 @Retention(RetentionPolicy.RUNTIME)
-@Target(ElementType.RECORD_COMPONENT)
+@Target({ElementType.RECORD_COMPONENT, ElementType.PARAMETER})
 public @interface Range {
     double min() default Double.NEGATIVE_INFINITY;
 
