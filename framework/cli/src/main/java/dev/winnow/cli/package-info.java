@@ -1,0 +1,5 @@
+/** The {@code runner} command line: run, validate, plugins, resume, score, import-onnx. */
+@NullMarked
+package dev.winnow.cli;
+
+import org.jspecify.annotations.NullMarked;
