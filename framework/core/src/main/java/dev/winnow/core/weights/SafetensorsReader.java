@@ -1,9 +1,8 @@
 package dev.winnow.core.weights;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -56,8 +55,10 @@ public final class SafetensorsReader implements AutoCloseable {
 
     /** The format's own limit on the JSON header (the safetensors crate refuses larger). */
     static final long MAX_HEADER_BYTES = 100_000_000L;
-    /** The largest region mapped or converted at once: just under what one Java buffer can address. */
+    /** The largest region mapped at once, and the largest tensor {@link #read} returns: one Java buffer's reach. */
     static final long DEFAULT_MAX_REGION_BYTES = Integer.MAX_VALUE & ~63L;
+    /** How much of a tensor {@link #load} converts and copies at once. */
+    static final long LOAD_CHUNK_BYTES = 64L << 20;
     /** The index file Hugging Face writes next to sharded weights. */
     public static final String INDEX_FILE = "model.safetensors.index.json";
 
@@ -163,21 +164,33 @@ public final class SafetensorsReader implements AutoCloseable {
         if (count == 0) {
             return manager.create(shape, out);
         }
-        long perChunk = Math.max(1, maxRegionBytes / Math.max(t.dtype().byteSize(), out.getNumOfBytes()));
-        if (count <= perChunk) {
-            return manager.create(convert(t, 0, count, manager), shape, out);
-        }
-        NDList parts = new NDList();
+        // The array is allocated by the engine, then filled chunk by chunk from the mapped file, so neither the
+        // JVM heap nor its direct-memory limit ever holds more than one chunk.
+        long perChunk = Math.max(1, loadChunkBytes() / Math.max(t.dtype().byteSize(), out.getNumOfBytes()));
+        boolean convert = t.dtype().byteSize() != out.getNumOfBytes() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN;
+        ByteBuffer scratch = convert
+                ? ByteBuffer.allocateDirect(Math.toIntExact(Math.min(count, perChunk) * out.getNumOfBytes()))
+                : null;
+        NDArray flat = manager.create(new Shape(count), out);
         try {
             for (long start = 0; start < count; start += perChunk) {
                 long n = Math.min(perChunk, count - start);
-                parts.add(manager.create(convert(t, start, n, manager), new Shape(n), out));
+                ByteBuffer src = map(t, start * t.dtype().byteSize(), n * t.dtype().byteSize());
+                ByteBuffer chunk = scratch == null ? src : convert(src, t.dtype(), (int) n, scratch);
+                // The part wraps the chunk without a copy; set() copies it into the engine's own memory.
+                try (NDArray part = manager.create(chunk, new Shape(n), out)) {
+                    flat.set(new NDIndex("{}:{}", start, start + n), part);
+                }
             }
-            try (NDArray flat = NDArrays.concat(parts, 0)) {
-                return flat.reshape(shape);
+            if (shape.equals(flat.getShape())) {
+                return flat;
             }
-        } finally {
-            parts.close();
+            NDArray shaped = flat.reshape(shape); // a view: it keeps the storage alive after flat's handle closes
+            flat.close();
+            return shaped;
+        } catch (RuntimeException e) {
+            flat.close();
+            throw e;
         }
     }
 
@@ -234,13 +247,14 @@ public final class SafetensorsReader implements AutoCloseable {
         }
     }
 
-    /** Elements [start, start+count) of {@code t}, converted to its loaded type, in a native-order direct buffer. */
-    private ByteBuffer convert(TensorInfo t, long start, long count, NDManager manager) {
-        DType in = t.dtype();
+    private long loadChunkBytes() {
+        return Math.min(maxRegionBytes, LOAD_CHUNK_BYTES);
+    }
+
+    /** Converts {@code n} little-endian {@code in} elements to the loaded type, into {@code scratch} (native order). */
+    private static ByteBuffer convert(ByteBuffer src, DType in, int n, ByteBuffer scratch) {
         int outSize = in.loadedType().getNumOfBytes();
-        ByteBuffer src = map(t, start * in.byteSize(), count * in.byteSize());
-        ByteBuffer dst = manager.allocateDirect(Math.toIntExact(count * outSize)).order(ByteOrder.nativeOrder());
-        int n = (int) count;
+        ByteBuffer dst = scratch.clear().limit(n * outSize).slice().order(ByteOrder.nativeOrder());
         switch (in) {
             case BF16 -> {
                 ShortBuffer s = src.asShortBuffer();
@@ -272,7 +286,7 @@ public final class SafetensorsReader implements AutoCloseable {
             }
             default -> Buffers.copyElements(src, dst, in.byteSize());
         }
-        return dst.rewind();
+        return dst;
     }
 
     // ---------------------------------------------------------------------------------------------- opening

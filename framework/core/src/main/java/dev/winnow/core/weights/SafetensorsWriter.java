@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class SafetensorsWriter {
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsWriter.class);
     /** How much of an NDArray is copied out of the engine at once. */
-    static final long DEFAULT_CHUNK_BYTES = 1L << 30;
+    static final long DEFAULT_CHUNK_BYTES = 64L << 20;
     private static final int SCRATCH_BYTES = 8 << 20;
 
     private SafetensorsWriter() {}
@@ -403,14 +403,14 @@ public final class SafetensorsWriter {
             }
             long perChunk = Math.max(1, chunkBytes / Math.max(in.byteSize(), out.byteSize()));
             if (count <= perChunk) {
-                writeConverted(ch, array.toByteBuffer(), in, out);
+                writeConverted(ch, array.toByteBuffer(true), in, out);
                 return;
             }
             try (NDArray flat = array.reshape(-1)) {
                 for (long start = 0; start < count; start += perChunk) {
                     long end = Math.min(count, start + perChunk);
                     try (NDArray part = flat.get(new NDIndex("{}:{}", start, end))) {
-                        writeConverted(ch, part.toByteBuffer(), in, out);
+                        writeConverted(ch, part.toByteBuffer(true), in, out);
                     }
                 }
             }

@@ -142,6 +142,49 @@ class SafetensorsReaderTest {
     }
 
     @Test
+    void readsTensorsPastTwoGigabytesInASparseFile() throws IOException {
+        // A 2.2 GB file that takes no disk space: a huge zero tensor, then a small one that starts past 2^31.
+        long big = 2_200_000_000L;
+        String header = "{\"pad\":{\"dtype\":\"U8\",\"shape\":[" + big + "],\"data_offsets\":[0," + big + "]},"
+                + "\"tail\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[" + big + "," + (big + 16) + "]}}";
+        Path file = dir.resolve("big.safetensors");
+        byte[] h = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.write(Fixtures.le(8, b -> b.putLong(h.length)));
+            raf.write(h);
+            raf.seek(8 + h.length + big);
+            raf.write(Fixtures.le(16, b -> b.putFloat(1f).putFloat(-2f).putFloat(3.5f).putFloat(1e-3f)));
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(file); SafetensorsReader chunks = SafetensorsReader.open(file, 8)) {
+            assertEquals(8 + h.length + big, r.info("tail").orElseThrow().offset());
+            assertEquals(3.5f, r.read("tail").data().getFloat(8));
+            assertArrayEquals(new float[] {1f, -2f, 3.5f, 1e-3f}, r.load("tail", manager).toFloatArray());
+            assertArrayEquals(new float[] {1f, -2f, 3.5f, 1e-3f}, chunks.load("tail", manager).toFloatArray());
+            UserException e = assertThrows(UserException.class, () -> r.read("pad"));
+            assertEquals("tensor 'pad' in " + file + " is 2200000000 bytes, more than one Java buffer can hold ("
+                    + SafetensorsReader.DEFAULT_MAX_REGION_BYTES + "); load it with load(), which reads it in chunks",
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void loadedArraysOwnTheirMemory() throws IOException {
+        Path file = mixed();
+        byte[] before = Files.readAllBytes(file);
+        NDArray f32;
+        NDArray bool;
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            f32 = r.load("f32", manager);
+            bool = r.load("bool", manager);
+        }
+        f32.addi(1f); // in place: the array must not live in the read-only mapping
+        bool.set(new ai.djl.ndarray.index.NDIndex("1"), manager.create(true));
+        assertArrayEquals(new float[] {2f, -1.5f}, f32.toFloatArray());
+        assertArrayEquals(new boolean[] {true, true, true}, bool.toBooleanArray());
+        assertArrayEquals(before, Files.readAllBytes(file));
+    }
+
+    @Test
     void missingTensorNamesTheFileAndSomeTensors() throws IOException {
         Path file = mixed();
         try (SafetensorsReader r = SafetensorsReader.open(file)) {

@@ -161,6 +161,23 @@ class SafetensorsWriterTest {
     }
 
     @Test
+    void viewsAreWrittenInLogicalOrder() {
+        NDArray transposed = manager.arange(0f, 6f).reshape(2, 3).transpose(); // [[0,3],[1,4],[2,5]]
+        NDArray column = manager.arange(0, 12, 1, DataType.INT64).reshape(3, 4).get(":, 1"); // [1,5,9]
+        Path file = dir.resolve("views.safetensors");
+        SafetensorsWriter.write(file, Map.of("t", transposed, "c", column), Map.of());
+        SafetensorsWriter.write(dir.resolve("chunked.safetensors"), Map.of("t", transposed, "c", column), Map.of(),
+                null, 8);
+        for (Path p : List.of(file, dir.resolve("chunked.safetensors"))) {
+            try (SafetensorsReader r = SafetensorsReader.open(p)) {
+                assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, r.load("t", manager).toFloatArray());
+                assertEquals(new Shape(3, 2), r.load("t", manager).getShape());
+                assertArrayEquals(new long[] {1, 5, 9}, r.load("c", manager).toLongArray());
+            }
+        }
+    }
+
+    @Test
     void chunkedWritesMatchWholeWrites() throws IOException {
         float[] values = new float[100];
         for (int i = 0; i < values.length; i++) {
