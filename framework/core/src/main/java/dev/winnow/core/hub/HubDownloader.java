@@ -60,6 +60,7 @@ final class HubDownloader {
             ".ckpt", ".gguf");
     private static final String INDEX = "model.safetensors.index.json";
     private static final int MAX_REDIRECTS = 10;
+    private static final long PROGRESS_NANOS = 10_000_000_000L;
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private final HubSettings settings;
@@ -214,7 +215,7 @@ final class HubDownloader {
                 have = 0;
             }
             long started = System.nanoTime();
-            long got = have == head.size() ? 0 : get(head.url(), incomplete, have, id, file);
+            long got = have == head.size() ? 0 : get(head.url(), incomplete, have, head.size(), id, file);
             long total = Files.size(incomplete);
             if (head.size() >= 0 && total != head.size()) {
                 throw new UserException("download of " + file + " for model " + id + " stopped at " + total + " of "
@@ -244,7 +245,7 @@ final class HubDownloader {
     }
 
     /** GETs {@code url} into {@code incomplete}, resuming at {@code have} bytes. Returns bytes received. */
-    private long get(URI url, Path incomplete, long have, String id, String file) throws IOException {
+    private long get(URI url, Path incomplete, long have, long size, String id, String file) throws IOException {
         URI current = url;
         for (int i = 0; i <= MAX_REDIRECTS; i++) {
             HttpRequest.Builder b = request(current).GET();
@@ -277,13 +278,16 @@ final class HubDownloader {
                 r.body().close();
                 throw new WinnowException("unexpected HTTP " + status + " downloading " + file + " for " + id);
             }
-            return copy(r.body(), incomplete, append);
+            return copy(r.body(), incomplete, append, append ? have : 0, size, id + "/" + file);
         }
         throw new WinnowException("too many redirects downloading " + url);
     }
 
-    private static long copy(InputStream body, Path incomplete, boolean append) throws IOException {
+    /** Streams {@code body} into {@code incomplete}, logging progress every 10 s for large files. */
+    private static long copy(InputStream body, Path incomplete, boolean append, long offset, long size, String what)
+            throws IOException {
         long n = 0;
+        long nextLog = System.nanoTime() + PROGRESS_NANOS;
         try (InputStream in = body;
                 FileChannel out = FileChannel.open(incomplete, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -294,6 +298,11 @@ final class HubDownloader {
                     out.write(bb);
                 }
                 n += k;
+                if (System.nanoTime() > nextLog) {
+                    nextLog = System.nanoTime() + PROGRESS_NANOS;
+                    LOG.info("downloading {}: {} MB{}", what, (offset + n) / 1_000_000,
+                            size > 0 ? " of " + size / 1_000_000 + " MB" : "");
+                }
             }
             out.force(true);
         }

@@ -151,7 +151,8 @@ public final class SafetensorsReader implements AutoCloseable {
 
     /**
      * Loads tensor {@code name} into {@code manager}. Floating dtypes (F32, F16, BF16, F64) become FLOAT32; integer
-     * dtypes keep their type except I16, which becomes INT32 (DJL's engine aborts on INT16); BOOL becomes BOOLEAN. The array owns a copy of the bytes.
+     * dtypes keep their type except I16, which becomes INT32 (DJL's engine aborts on INT16); BOOL becomes BOOLEAN.
+     * The array owns a copy of the bytes: it stays valid after this reader closes and may be updated in place.
      */
     public NDArray load(String name, NDManager manager) {
         TensorInfo t = require(name);
@@ -167,7 +168,8 @@ public final class SafetensorsReader implements AutoCloseable {
         // The array is allocated by the engine, then filled chunk by chunk from the mapped file, so neither the
         // JVM heap nor its direct-memory limit ever holds more than one chunk.
         long perChunk = Math.max(1, loadChunkBytes() / Math.max(t.dtype().byteSize(), out.getNumOfBytes()));
-        boolean convert = t.dtype().byteSize() != out.getNumOfBytes() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN;
+        boolean convert = t.dtype().byteSize() != out.getNumOfBytes()
+                || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN;
         ByteBuffer scratch = convert
                 ? ByteBuffer.allocateDirect(Math.toIntExact(Math.min(count, perChunk) * out.getNumOfBytes()))
                 : null;
