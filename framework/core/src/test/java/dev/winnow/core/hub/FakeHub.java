@@ -36,6 +36,8 @@ final class FakeHub implements AutoCloseable {
     volatile @Nullable String requiredToken;
     /** When true, LFS files advertise the SHA-256 of other bytes. */
     volatile boolean lieAboutChecksum;
+    /** When positive, the next CDN response promises the whole file but breaks off after this many bytes. */
+    volatile int breakNextCdnAfter;
 
     FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -143,6 +145,16 @@ final class FakeHub implements AutoCloseable {
         if (content == null) {
             send(ex, 404, new byte[0]);
             return;
+        }
+        int breakAfter = breakNextCdnAfter;
+        if (range == null && breakAfter > 0) {
+            breakNextCdnAfter = 0;
+            ex.sendResponseHeaders(200, content.length);
+            OutputStream out = ex.getResponseBody();
+            out.write(content, 0, breakAfter);
+            out.flush();
+            cdnBytes.addAndGet(breakAfter);
+            return; // closing the exchange short of its promised length drops the connection
         }
         if (range == null) {
             send(ex, 200, content);

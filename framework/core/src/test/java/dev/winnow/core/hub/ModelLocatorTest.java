@@ -113,6 +113,20 @@ class ModelLocatorTest {
     }
 
     @Test
+    void anInterruptedDownloadIsResumedByTheNextResolve() throws IOException {
+        hub.breakNextCdnAfter = 1000;
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> ModelLocator.resolve("org/tiny", "main", settings(null)));
+        assertTrue(e.getMessage().contains("a partial download is kept and resumed next time"), e.getMessage());
+        Path partial = cache.resolve("models--org--tiny/blobs/" + FakeHub.sha256(weights) + ".incomplete");
+        assertEquals(1000, Files.size(partial));
+        hub.cdnBytes.set(0);
+        Path snapshot = ModelLocator.resolve("org/tiny", "main", settings(null));
+        assertArrayEquals(weights, Files.readAllBytes(snapshot.resolve("model.safetensors")));
+        assertEquals(weights.length - 1000, hub.cdnBytes.get());
+    }
+
+    @Test
     void rejectsContentThatFailsItsChecksum() throws IOException {
         hub.lieAboutChecksum = true;
         String advertised = FakeHub.sha256("other bytes".getBytes(StandardCharsets.UTF_8));
