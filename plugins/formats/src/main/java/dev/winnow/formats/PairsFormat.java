@@ -22,7 +22,7 @@ public final class PairsFormat implements DatasetFormat {
             @Doc("field holding the document text") @Default("document") String documentField,
             @Doc("field holding the label (number or boolean)") @Default("label") String labelField,
             @Doc("field holding the query id; rows without it get <file>:<line>") @Default("qid") String idField,
-            @Doc("field holding the document id; rows without it get <query id>#0") @Default("doc_id")
+            @Doc("field holding the document id; rows without it get <file>:<line>#0") @Default("doc_id")
                     String docIdField,
             @Doc("field holding a per-row instruction, if any") @Nullable String instructionField) {}
 
@@ -41,7 +41,8 @@ public final class PairsFormat implements DatasetFormat {
         }
         double label = Rows.label(row.get(config.labelField()), config.labelField());
         String id = Rows.queryId(Rows.optionalId(row, config.idField()), origin);
-        Candidates candidates = new Candidates(id);
+        // Rows of one query share its id, so a generated document id names the row: <file>:<line>#0.
+        Candidates candidates = new Candidates(Rows.queryId(null, origin));
         candidates.add(new Rows.Doc(document, Rows.optionalId(row, config.docIdField())), label, null);
         String instruction = config.instructionField() == null
                 ? null

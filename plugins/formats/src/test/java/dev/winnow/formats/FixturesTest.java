@@ -87,7 +87,8 @@ class FixturesTest {
         Dataset data = read(new PairsFormat(new PairsFormat.Config("query", "document", "label", "qid", "doc_id", null)),
                 "pairs.jsonl");
         assertEquals(4, data.records().size());
-        assertEquals(List.of("p1#0|Toronto is the largest city in Canada.|0"), show(data.records().get(1)));
+        assertEquals(List.of("pairs.jsonl:2#0|Toronto is the largest city in Canada.|0"), show(data.records().get(1)));
+        assertEquals("p1", data.records().get(1).id());
         assertEquals("c-light", data.records().get(2).candidates().get(0).id());
         assertEquals(1, data.report().withoutPositive());
         // For training, the negative-only pair is counted and skipped.
@@ -95,6 +96,13 @@ class FixturesTest {
                 "pairs.jsonl", DatasetReader.Options.training());
         assertEquals(3, training.records().size());
         assertEquals(1, training.report().withoutPositiveSkipped());
+        // Merged, the two rows about Canada's capital become one query with a positive and a negative.
+        Dataset merged = read(new PairsFormat(new PairsFormat.Config("query", "document", "label", "qid", "doc_id", null)),
+                "pairs.jsonl", DatasetReader.Options.training().withMergeSameQuery(true));
+        assertEquals(3, merged.records().size());
+        assertEquals(List.of("pairs.jsonl:1#0|Ottawa is the capital city of Canada.|1",
+                "pairs.jsonl:2#0|Toronto is the largest city in Canada.|0"),
+                show(merged.records().get(0)));
     }
 
     @Test

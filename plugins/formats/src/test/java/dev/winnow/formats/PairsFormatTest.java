@@ -29,7 +29,7 @@ class PairsFormatTest {
         assertEquals("4", r.id());
         assertEquals("a", r.query());
         assertEquals("sts", r.instruction());
-        assertEquals(List.of("4#0|b|3.5"), show(r));
+        assertEquals(List.of("train.jsonl:7#0|b|3.5"), show(r));
         fails(custom, "{\"sentence1\": \"a\", \"sentence2\": \"b\"}",
                 "row has no 'score' field (number expected); fields present: sentence1, sentence2");
     }

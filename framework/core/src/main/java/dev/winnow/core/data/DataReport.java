@@ -17,6 +17,9 @@ import java.util.List;
  * @param firstWithoutPositive the origins ({@code file:line}) of the first few such records
  * @param negativesSameAsPositive negatives removed because their text equals a positive of the same query (a
  *     false negative would teach the model the opposite of the truth)
+ * @param mergedRecords records merged into an earlier one with the same query ({@code merge_same_query})
+ * @param duplicateCandidates candidates dropped while merging because the query already had them (same id, text
+ *     and label)
  */
 public record DataReport(
         List<String> files,
@@ -28,7 +31,9 @@ public record DataReport(
         long withoutPositive,
         NoPositive noPositive,
         List<String> firstWithoutPositive,
-        long negativesSameAsPositive) {
+        long negativesSameAsPositive,
+        long mergedRecords,
+        long duplicateCandidates) {
     public DataReport {
         files = List.copyOf(files);
         firstBadRows = List.copyOf(firstBadRows);
@@ -55,6 +60,12 @@ public record DataReport(
         }
         if (negativesSameAsPositive > 0) {
             s.append("; ").append(negativesSameAsPositive).append(" negatives removed as identical to a positive");
+        }
+        if (mergedRecords > 0) {
+            s.append("; ").append(mergedRecords).append(" rows merged into an earlier row with the same query");
+        }
+        if (duplicateCandidates > 0) {
+            s.append("; ").append(duplicateCandidates).append(" duplicate candidates dropped while merging");
         }
         return s.toString();
     }

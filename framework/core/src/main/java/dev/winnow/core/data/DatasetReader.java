@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,8 +30,15 @@ public final class DatasetReader {
     /**
      * @param onBadRow malformed or unconvertible rows: error (default) or skip and count
      * @param noPositive queries without a positive: skip (default for training), error, or keep (evaluation)
+     * @param mergeSameQuery merge records with the same query text and instruction into the first of them (for
+     *     labelled pairs, one row per document, that listwise training needs as one query); a document id seen
+     *     twice with the same text and label is dropped and counted, with a different one it is a bad row
      */
-    public record Options(OnBadRow onBadRow, NoPositive noPositive) {
+    public record Options(OnBadRow onBadRow, NoPositive noPositive, boolean mergeSameQuery) {
+        public Options(OnBadRow onBadRow, NoPositive noPositive) {
+            this(onBadRow, noPositive, false);
+        }
+
         /** Errors on bad rows, skips queries without a positive (counted). */
         public static Options training() {
             return new Options(OnBadRow.ERROR, NoPositive.SKIP);
@@ -39,6 +47,10 @@ public final class DatasetReader {
         /** Errors on bad rows, keeps queries without a positive. */
         public static Options evaluation() {
             return new Options(OnBadRow.ERROR, NoPositive.KEEP);
+        }
+
+        public Options withMergeSameQuery(boolean merge) {
+            return new Options(onBadRow, noPositive, merge);
         }
     }
 
@@ -64,71 +76,146 @@ public final class DatasetReader {
         return readAll(JsonRows.resolve(spec, baseDirectory));
     }
 
-    /** Streams the records to {@code sink}, returning the report once every file is read. */
+    /**
+     * Streams the records to {@code sink} in file order, returning the report once every file is read. With
+     * {@link Options#mergeSameQuery()} the records are held until the end, since a later row may add to an
+     * earlier query.
+     */
     public DataReport read(List<Path> files, Consumer<QueryRecord> sink) {
-        BadRows badRows = new BadRows(options.onBadRow());
-        long[] counts = new long[3]; // records, candidates, negatives removed
-        List<String> withoutPositive = new ArrayList<>();
-        long[] withoutPositiveCount = new long[1];
-        long rowsRead = JsonRows.read(files, badRows, row -> {
+        Pass pass = new Pass(sink);
+        Map<String, Merging> merged = new LinkedHashMap<>();
+        long rowsRead = JsonRows.read(files, pass.badRows, row -> {
             List<QueryRecord> converted;
             try {
                 converted = format.convert(row.value(), row.origin());
             } catch (RowException e) {
-                badRows.report(row.origin(), e.getMessage());
+                pass.badRows.report(row.origin(), e.getMessage());
                 return;
             } catch (UserException e) {
                 throw e;
             } catch (RuntimeException e) {
                 throw new WinnowException(row.origin() + ": the dataset format failed on this row: " + e, e);
             }
-            List<QueryRecord> checked = new ArrayList<>(converted.size());
             for (QueryRecord record : converted) {
                 String duplicate = duplicateId(record);
                 if (duplicate != null) {
-                    badRows.report(row.origin(), duplicate);
+                    pass.badRows.report(row.origin(), duplicate);
                     return;
                 }
-                checked.add(record);
             }
-            for (QueryRecord record : checked) {
-                QueryRecord cleaned = removeNegativesEqualToPositives(record);
-                counts[2] += record.candidates().size() - cleaned.candidates().size();
-                if (cleaned.positives().isEmpty()) {
-                    withoutPositiveCount[0]++;
-                    if (withoutPositive.size() < BadRows.KEPT) {
-                        withoutPositive.add(cleaned.origin().toString());
+            for (QueryRecord record : converted) {
+                if (options.mergeSameQuery()) {
+                    String key = (record.instruction() == null ? "" : record.instruction()) + '\u0000' + record.query();
+                    Merging into = merged.get(key);
+                    if (into == null) {
+                        merged.put(key, new Merging(record));
+                    } else {
+                        into.add(record, pass);
                     }
-                    if (options.noPositive() == NoPositive.ERROR) {
-                        throw new UserException(cleaned.origin() + ": query '" + abbreviate(cleaned.query())
-                                + "' has no positive document (no_positive: error; use skip to drop such queries"
-                                + " and count them, or keep)");
-                    }
-                    if (options.noPositive() == NoPositive.SKIP) {
-                        continue;
-                    }
+                } else {
+                    pass.accept(record);
                 }
-                counts[0]++;
-                counts[1] += cleaned.candidates().size();
-                sink.accept(cleaned);
             }
         });
+        for (Merging m : merged.values()) {
+            pass.accept(m.record());
+        }
         DataReport report = new DataReport(
                 files.stream().map(Path::toString).toList(),
                 rowsRead,
-                counts[0],
-                counts[1],
-                badRows.count(),
-                badRows.first(),
-                withoutPositiveCount[0],
+                pass.records,
+                pass.candidates,
+                pass.badRows.count(),
+                pass.badRows.first(),
+                pass.withoutPositive,
                 options.noPositive(),
-                withoutPositive,
-                counts[2]);
+                pass.firstWithoutPositive,
+                pass.negativesRemoved,
+                pass.mergedRecords,
+                pass.duplicateCandidates);
         LOG.info("data: {}", report.summary());
         if (report.records() == 0) {
             LOG.warn("no query records were read from {}", report.files());
         }
         return report;
+    }
+
+    /** The counters and the checks applied to each finished record. */
+    private final class Pass {
+        final BadRows badRows = new BadRows(options.onBadRow());
+        final Consumer<QueryRecord> sink;
+        final List<String> firstWithoutPositive = new ArrayList<>();
+        long records;
+        long candidates;
+        long withoutPositive;
+        long negativesRemoved;
+        long mergedRecords;
+        long duplicateCandidates;
+
+        Pass(Consumer<QueryRecord> sink) {
+            this.sink = sink;
+        }
+
+        void accept(QueryRecord record) {
+            QueryRecord cleaned = removeNegativesEqualToPositives(record);
+            negativesRemoved += record.candidates().size() - cleaned.candidates().size();
+            if (cleaned.positives().isEmpty()) {
+                withoutPositive++;
+                if (firstWithoutPositive.size() < BadRows.KEPT) {
+                    firstWithoutPositive.add(cleaned.origin().toString());
+                }
+                if (options.noPositive() == NoPositive.ERROR) {
+                    throw new UserException(cleaned.origin() + ": query '" + abbreviate(cleaned.query())
+                            + "' has no positive document (no_positive: error; use skip to drop such queries"
+                            + " and count them, or keep)");
+                }
+                if (options.noPositive() == NoPositive.SKIP) {
+                    return;
+                }
+            }
+            records++;
+            candidates += cleaned.candidates().size();
+            sink.accept(cleaned);
+        }
+    }
+
+    /** A record that later records with the same query add their candidates to. */
+    private static final class Merging {
+        private final QueryRecord first;
+        private final List<Candidate> candidates;
+        private final Map<String, Candidate> byId = new HashMap<>();
+
+        Merging(QueryRecord first) {
+            this.first = first;
+            this.candidates = new ArrayList<>(first.candidates());
+            first.candidates().forEach(c -> byId.put(c.id(), c));
+        }
+
+        void add(QueryRecord record, Pass pass) {
+            List<Candidate> fresh = new ArrayList<>();
+            long duplicates = 0;
+            for (Candidate c : record.candidates()) {
+                Candidate earlier = byId.get(c.id());
+                if (earlier == null) {
+                    fresh.add(c);
+                } else if (earlier.text().equals(c.text()) && earlier.label() == c.label()) {
+                    duplicates++;
+                } else {
+                    pass.badRows.report(record.origin(), "document id '" + c.id() + "' of query '"
+                            + abbreviate(record.query()) + "' was already read at " + first.origin()
+                            + " with a different text or label");
+                    return;
+                }
+            }
+            fresh.forEach(c -> byId.put(c.id(), c));
+            candidates.addAll(fresh);
+            pass.duplicateCandidates += duplicates;
+            pass.mergedRecords++;
+        }
+
+        QueryRecord record() {
+            return new QueryRecord(first.id(), first.query(), candidates, first.instruction(), first.origin());
+        }
     }
 
     private static @org.jspecify.annotations.Nullable String duplicateId(QueryRecord record) {

@@ -124,4 +124,48 @@ class DatasetReaderTest {
         assertEquals(List.of("a@1", "b@2"), seen);
         assertEquals(List.of(file.toString()), report.files());
     }
+
+    /** One labelled pair per row: {q, doc, label, id?}. */
+    private static final DatasetFormat PAIRS = (row, origin) -> {
+        String q = (String) row.get("q");
+        String id = row.get("id") instanceof String s ? s : origin.line() + "#0";
+        Candidate c = new Candidate(id, (String) row.get("doc"), ((Number) row.get("label")).doubleValue(), null);
+        return List.of(new QueryRecord("line" + origin.line(), q, List.of(c), null, origin));
+    };
+
+    @Test
+    void mergingPairsOfTheSameQueryMakesOneRecordPerQuery() throws IOException {
+        Path file = write("""
+                {"q": "a", "doc": "x", "label": 0}
+                {"q": "b", "doc": "y", "label": 1}
+                {"q": "a", "doc": "z", "label": 1}
+                {"q": "a", "doc": "w", "label": 0, "id": "D"}
+                {"q": "a", "doc": "w", "label": 0, "id": "D"}
+                {"q": "c", "doc": "v", "label": 0}
+                """);
+        DatasetReader reader = new DatasetReader(PAIRS, DatasetReader.Options.training().withMergeSameQuery(true));
+        Dataset data = reader.readAll(List.of(file));
+        assertEquals(List.of("line1", "line2"), data.records().stream().map(QueryRecord::id).toList());
+        assertEquals(List.of("x", "z", "w"),
+                data.records().get(0).candidates().stream().map(Candidate::text).toList());
+        assertEquals(3, data.report().mergedRecords());
+        assertEquals(1, data.report().duplicateCandidates());
+        assertEquals(1, data.report().withoutPositive()); // "c": the first row alone would have had none
+        // Without merging, each pair is its own query and those labelled 0 have no positive.
+        Dataset unmerged = new DatasetReader(PAIRS, DatasetReader.Options.training()).readAll(List.of(file));
+        assertEquals(2, unmerged.records().size());
+        assertEquals(4, unmerged.report().withoutPositive());
+    }
+
+    @Test
+    void mergingAConflictingDocumentIdIsABadRow() throws IOException {
+        Path file = write("""
+                {"q": "a", "doc": "x", "label": 1, "id": "D"}
+                {"q": "a", "doc": "other text", "label": 1, "id": "D"}
+                """);
+        UserException e = assertThrows(UserException.class, () -> new DatasetReader(PAIRS,
+                DatasetReader.Options.training().withMergeSameQuery(true)).readAll(List.of(file)));
+        assertTrue(e.getMessage().startsWith(file + ":2: document id 'D' of query 'a' was already read at " + file
+                + ":1 with a different text or label"), e.getMessage());
+    }
 }
