@@ -2,6 +2,8 @@ package dev.winnow.core.data;
 
 import dev.winnow.api.UserException;
 import dev.winnow.api.WinnowException;
+import dev.winnow.api.config.Default;
+import dev.winnow.api.config.Doc;
 import dev.winnow.api.data.Candidate;
 import dev.winnow.api.data.DatasetFormat;
 import dev.winnow.api.data.QueryRecord;
@@ -34,7 +36,13 @@ public final class DatasetReader {
      *     labelled pairs, one row per document, that listwise training needs as one query); a document id seen
      *     twice with the same text and label is dropped and counted, with a different one it is a bad row
      */
-    public record Options(OnBadRow onBadRow, NoPositive noPositive, boolean mergeSameQuery) {
+    @Doc("how data rows are read: bad rows, queries without a positive, one-pair-per-row data")
+    public record Options(
+            @Doc("a malformed or unconvertible row: error (naming file:line) or skip (counted)") @Default("error")
+                    OnBadRow onBadRow,
+            @Doc("a query without a positive: skip (counted), error, or keep") @Default("skip") NoPositive noPositive,
+            @Doc("merge rows with the same query text into one query (for one labelled pair per row)")
+                    @Default("false") boolean mergeSameQuery) {
         public Options(OnBadRow onBadRow, NoPositive noPositive) {
             this(onBadRow, noPositive, false);
         }

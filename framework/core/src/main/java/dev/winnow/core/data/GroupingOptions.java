@@ -1,6 +1,8 @@
 package dev.winnow.core.data;
 
 import dev.winnow.api.UserException;
+import dev.winnow.api.config.Default;
+import dev.winnow.api.config.Doc;
 
 /**
  * How query records become training groups.
@@ -11,7 +13,14 @@ import dev.winnow.api.UserException;
  *     0 means every positive
  * @param shortfall what to do when a query has too few negatives
  */
-public record GroupingOptions(int groupSize, int positivesPerQuery, ShortfallPolicy shortfall) {
+@Doc("how query records become training groups: one positive and group_size - 1 negatives each")
+public record GroupingOptions(
+        @Doc("documents per group (1 positive + negatives); 1 = pointwise, every candidate alone") @Default("8")
+                int groupSize,
+        @Doc("positives of a query used per epoch, each heading its own group; 0 = all (ms-swift uses 1)")
+                @Default("0") int positivesPerQuery,
+        @Doc("when a query has too few negatives: repeat, pad (other queries' negatives), drop, or shorter")
+                @Default("repeat") ShortfallPolicy shortfall) {
     public GroupingOptions {
         if (groupSize < 1) {
             throw new UserException("group_size must be at least 1 (1 = pointwise), got " + groupSize);
