@@ -1,0 +1,180 @@
+package dev.winnow.core.recipe;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.winnow.api.loss.RankingLoss;
+import dev.winnow.api.model.Task;
+import dev.winnow.core.recipe.Recipe.Precision;
+import dev.winnow.core.recipe.Recipe.Strategy;
+import dev.winnow.core.recipe.Recipe.TrainSection;
+import dev.winnow.core.recipe.Recipe.TrainType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A cross-field rule over a bound recipe, small and named, adding a {@link Problem} for each violation. The
+ * built-in ones are listed in {@link #builtIn()}.
+ */
+public interface RecipeCheck {
+    /** A short name, such as {@code lora-options-need-lora}. */
+    String name();
+
+    void check(Recipe recipe, Context context, List<Problem> problems);
+
+    /** Positions of the recipe's keys, for messages. */
+    record Context(Map<String, Position> positions, Path file) {
+        public Position at(String keyPath) {
+            Position p = positions.get(keyPath);
+            if (p != null) {
+                return p;
+            }
+            int dot = keyPath.lastIndexOf('.');
+            return dot > 0 ? at(keyPath.substring(0, dot)) : new Position(file.toString(), 1, 1);
+        }
+    }
+
+    static RecipeCheck of(String name, Rule rule) {
+        return new RecipeCheck() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public void check(Recipe recipe, Context context, List<Problem> problems) {
+                rule.check(recipe, context, problems);
+            }
+        };
+    }
+
+    /** The body of a check. */
+    @FunctionalInterface
+    interface Rule {
+        void check(Recipe recipe, Context context, List<Problem> problems);
+    }
+
+    static List<RecipeCheck> builtIn() {
+        return List.of(
+                of("lora-options-need-lora", RecipeCheck::loraOptionsNeedLora),
+                of("bf16-refused", RecipeCheck::bf16Refused),
+                of("fp16-needs-gpu", RecipeCheck::fp16NeedsGpu),
+                of("loss-fits-task", RecipeCheck::lossFitsTask),
+                of("generative-reranker-needs-causal-lm", RecipeCheck::generativeRerankerNeedsCausalLm),
+                of("data-parallel-unavailable", RecipeCheck::dataParallelUnavailable),
+                of("split-ratio-or-eval", RecipeCheck::splitRatioOrEval),
+                of("optimizer-is-adamw", RecipeCheck::optimizerIsAdamw),
+                of("one-warmup", RecipeCheck::oneWarmup));
+    }
+
+    private static void loraOptionsNeedLora(Recipe r, Context c, List<Problem> problems) {
+        TrainSection t = r.train();
+        if (t.type() == TrainType.LORA) {
+            return;
+        }
+        Map<String, Object> set = new java.util.LinkedHashMap<>();
+        if (t.loraRank() != null) {
+            set.put("lora_rank", t.loraRank());
+        }
+        if (t.loraAlpha() != null) {
+            set.put("lora_alpha", t.loraAlpha());
+        }
+        if (t.loraDropout() != null) {
+            set.put("lora_dropout", t.loraDropout());
+        }
+        if (t.targetModules() != null) {
+            set.put("target_modules", t.targetModules());
+        }
+        for (String key : set.keySet()) {
+            problems.add(new Problem(c.at("train." + key), "train." + key,
+                    "LoRA options need train.type: lora (it is " + t.type().name().toLowerCase() + "); set train.type: lora or remove " + key));
+        }
+    }
+
+    private static void bf16Refused(Recipe r, Context c, List<Problem> problems) {
+        if (r.train().precision() == Precision.BF16) {
+            problems.add(new Problem(c.at("train.precision"), "train.precision",
+                    "bf16 cannot run: DJL's PyTorch engine has no bfloat16 operators (a bf16 tensor aborts the JVM); "
+                            + "use fp32, or fp16 on a GPU (bf16 checkpoints load fine: they are converted to fp32)"));
+        }
+    }
+
+    private static void fp16NeedsGpu(Recipe r, Context c, List<Problem> problems) {
+        if (r.train().precision() == Precision.FP16
+                && r.devices().devices().stream().allMatch(d -> d.trim().equalsIgnoreCase("cpu"))) {
+            problems.add(new Problem(c.at("train.precision"), "train.precision",
+                    "fp16 mixed precision needs a GPU; on devices [cpu] use fp32"));
+        }
+    }
+
+    private static void lossFitsTask(Recipe r, Context c, List<Problem> problems) {
+        boolean ranking = RankingLoss.class.isAssignableFrom(r.loss().registration().produces());
+        boolean rerankerTask = r.task() == Task.RERANKER || r.task() == Task.GENERATIVE_RERANKER;
+        if (rerankerTask && !ranking) {
+            problems.add(new Problem(c.at("loss"), "loss", "the loss '" + r.loss().id() + "' does not score rerankers; task "
+                    + r.task().id() + " needs a ranking loss such as listwise_ce or pointwise_bce"));
+        }
+        if (!rerankerTask && ranking) {
+            problems.add(new Problem(c.at("loss"), "loss", "the loss '" + r.loss().id() + "' is a ranking loss; task "
+                    + r.task().id() + " needs an embedding loss"));
+        }
+    }
+
+    private static void generativeRerankerNeedsCausalLm(Recipe r, Context c, List<Problem> problems) {
+        if (r.task() != Task.GENERATIVE_RERANKER) {
+            return;
+        }
+        if (r.template().id().equals("pair")) {
+            problems.add(new Problem(c.at("template"), "template", "a generative reranker needs a yes/no prompt template "
+                    + "such as qwen3-reranker, not pair"));
+        }
+        Path config = Path.of(r.model().source()).resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            return; // a Hub id not yet downloaded: checked when the model loads
+        }
+        try {
+            Map<?, ?> json = new ObjectMapper().readValue(config.toFile(), Map.class);
+            Object archs = json.get("architectures");
+            boolean causal = archs instanceof List<?> list && list.stream().anyMatch(a -> String.valueOf(a).endsWith("ForCausalLM"));
+            if (!causal) {
+                problems.add(new Problem(c.at("model.source"), "model.source", "a generative reranker needs a causal LM "
+                        + "(config.json architectures *ForCausalLM); " + config + " declares " + archs));
+            }
+        } catch (IOException e) {
+            problems.add(new Problem(c.at("model.source"), "model.source", "cannot read " + config + ": " + e.getMessage()));
+        }
+    }
+
+    private static void dataParallelUnavailable(Recipe r, Context c, List<Problem> problems) {
+        if (r.devices().strategy() == Strategy.DATA_PARALLEL) {
+            problems.add(new Problem(c.at("devices.strategy"), "devices.strategy",
+                    "data_parallel is not available yet; use single (one device)"));
+        }
+        if (r.devices().devices().size() > 1) {
+            problems.add(new Problem(c.at("devices.devices"), "devices.devices",
+                    "one device per run for now; list a single device such as gpu:0"));
+        }
+    }
+
+    private static void splitRatioOrEval(Recipe r, Context c, List<Problem> problems) {
+        if (r.data().splitRatio() > 0 && r.data().eval() != null) {
+            problems.add(new Problem(c.at("data.split_ratio"), "data.split_ratio",
+                    "split_ratio carves an eval split only when data.eval is absent; remove one of them"));
+        }
+    }
+
+    private static void optimizerIsAdamw(Recipe r, Context c, List<Problem> problems) {
+        if (!r.train().optimizer().type().equals("adamw")) {
+            problems.add(new Problem(c.at("train.optimizer.type"), "train.optimizer.type",
+                    "unknown optimizer '" + r.train().optimizer().type() + "'; available: adamw"));
+        }
+    }
+
+    private static void oneWarmup(Recipe r, Context c, List<Problem> problems) {
+        if (r.train().schedule().warmupSteps() > 0 && r.train().schedule().warmupRatio() > 0) {
+            problems.add(new Problem(c.at("train.schedule.warmup_steps"), "train.schedule.warmup_steps",
+                    "set warmup_steps or warmup_ratio, not both"));
+        }
+    }
+}
