@@ -25,8 +25,7 @@ public final class Main {
     Main(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
-        for (Command c : List.of(new RunCommand(), new ValidateCommand(), new PluginsCommand(), new ResumeCommand(),
-                new ScoreCommand(), new ImportOnnxCommand())) {
+        for (Command c : List.of(new ValidateCommand(), new PluginsCommand())) {
             commands.put(c.name(), c);
         }
     }
