@@ -37,6 +37,11 @@ public final class Main {
         System.exit(code);
     }
 
+    /** Runs a command line with the given streams and returns its exit code; never throws (for embedding and tests). */
+    public static int run(List<String> argv, PrintStream out, PrintStream err) {
+        return new Main(out, err).execute(argv);
+    }
+
     /** Runs the command line and returns the exit code; never throws. */
     int execute(List<String> argv) {
         try {
