@@ -32,6 +32,7 @@ class RecipesValidateTest {
             try (Stream<Path> files = Files.walk(ROOT.resolve(top))) {
                 files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
                         .filter(p -> !p.toString().contains("/target/"))
+                        .filter(p -> !p.getParent().getFileName().toString().equals("bases"))
                         .sorted()
                         .forEach(out::add);
             }
@@ -46,6 +47,22 @@ class RecipesValidateTest {
         ComponentRegistry registry = ComponentRegistry.discover();
         return all.stream().map(p -> DynamicTest.dynamicTest(ROOT.relativize(p).toString(),
                 () -> new RecipeLoader(registry, ENV, RecipeCheck.builtIn()).load(p, List.of())));
+    }
+
+    /** Partial recipes in recipes/bases/ are validated through the recipes that inherit them. */
+    @Test
+    void everyBaseRecipeIsInheritedBySomeRecipe() throws IOException {
+        List<Path> all = recipes();
+        try (Stream<Path> bases = Files.list(ROOT.resolve("recipes/bases"))) {
+            for (Path base : bases.toList()) {
+                String line = "base: bases/" + base.getFileName();
+                boolean used = false;
+                for (Path r : all) {
+                    used |= Files.readString(r).lines().anyMatch(l -> l.trim().equals(line));
+                }
+                assertTrue(used, base + " is inherited by no recipe");
+            }
+        }
     }
 
     @Test
