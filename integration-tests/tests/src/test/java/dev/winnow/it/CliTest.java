@@ -48,7 +48,7 @@ class CliTest {
         List<String> lines = r.err().lines().toList();
         assertEquals("error: the recipe has 3 problems:", lines.get(0));
         assertTrue(lines.get(1).startsWith("  " + recipe + ":3:3: model.max_lenght: unknown key (did you mean 'max_length'?)"), r.err());
-        assertTrue(lines.get(2).startsWith("  " + recipe + ":6:45: data.train.format.type: unknown format type 'labelled_lst' (did you mean 'labelled_list'?); available: "), r.err());
+        assertTrue(lines.get(2).startsWith("  " + recipe + ":6:38: data.train.format.type: unknown format type 'labelled_lst' (did you mean 'labelled_list'?); available: "), r.err());
         assertEquals("  " + recipe + ":8:11: train.epochs: -3 is out of range; must be at least 1", lines.get(3));
         assertEquals(4, lines.size(), r.err());
         assertTrue(!r.err().contains("Exception") && !r.err().contains("\tat "), "no stack trace for a user error");

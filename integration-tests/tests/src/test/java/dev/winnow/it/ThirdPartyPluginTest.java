@@ -69,7 +69,7 @@ class ThirdPartyPluginTest {
         Files.writeString(recipeFile, Files.readString(recipeFile).replace("loss: ranknet", "loss: {type: ranknet, sigma: 0}"));
         var e = org.junit.jupiter.api.Assertions.assertThrows(dev.winnow.core.recipe.RecipeException.class,
                 () -> new RecipeLoader(registry).load(recipeFile, List.of()));
-        assertEquals(List.of(recipeFile + ":4:31: loss.sigma: 0 is out of range; must be greater than 0"),
+        assertEquals(List.of(recipeFile + ":4:30: loss.sigma: 0 is out of range; must be greater than 0"),
                 e.problems().stream().map(Object::toString).toList());
     }
 }

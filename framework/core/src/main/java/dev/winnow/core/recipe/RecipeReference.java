@@ -19,7 +19,7 @@ public final class RecipeReference {
     public static String markdown(ComponentRegistry registry) {
         StringBuilder sb = new StringBuilder();
         sb.append("### Sections\n\n");
-        section(sb, "", Recipe.class);
+        section(sb, "", Recipe.class, new java.util.HashMap<>());
         sb.append("### Components\n\nA component node is `{type: <id>, ...keys}`, or just `<id>` when the defaults suit.\n\n");
         for (ComponentKind<?> kind : ComponentKind.all()) {
             List<? extends Registration<?, ?>> all = registry.all(kind);
@@ -48,7 +48,7 @@ public final class RecipeReference {
         return sb.toString();
     }
 
-    private static void section(StringBuilder sb, String prefix, Class<? extends Record> type) {
+    private static void section(StringBuilder sb, String prefix, Class<? extends Record> type, Map<Class<?>, String> printed) {
         ConfigKeys keys = ConfigKeys.of(type);
         sb.append("| key | type | default | meaning |\n|---|---|---|---|\n");
         for (KeySpec k : keys.keys()) {
@@ -59,16 +59,19 @@ public final class RecipeReference {
         sb.append('\n');
         for (KeySpec k : keys.keys()) {
             Class<?> raw = Binder.rawClass(k.genericType());
-            if (raw.isRecord() && raw != type) {
+            if (raw.isRecord() && raw != type && raw != ComponentSpec.class) {
                 @SuppressWarnings("unchecked")
                 Class<? extends Record> nested = (Class<? extends Record>) raw;
-                sb.append("`").append(prefix).append(k.key()).append("`:\n\n");
-                section(sb, prefix + k.key() + ".", nested);
+                String path = prefix + k.key();
+                String earlier = printed.get(nested);
+                if (earlier != null) {
+                    sb.append("`").append(path).append("`: the same keys as `").append(earlier).append("`.\n\n");
+                    continue;
+                }
+                printed.put(nested, path);
+                sb.append("`").append(path).append("`:\n\n");
+                section(sb, path + ".", nested, printed);
             }
-        }
-        if (type == Recipe.DataSection.class) {
-            sb.append("`data.train`, `data.eval`, `data.test`:\n\n");
-            section(sb, "data.<source>.", Recipe.DataSource.class);
         }
     }
 
@@ -82,7 +85,13 @@ public final class RecipeReference {
     static String typeName(Type t) {
         Class<?> raw = Binder.rawClass(t);
         if (raw == ComponentSpec.class && t instanceof ParameterizedType p) {
-            return Binder.rawClass(p.getActualTypeArguments()[0]).getSimpleName().toLowerCase() + " component";
+            Class<?> kindType = Binder.rawClass(p.getActualTypeArguments()[0]);
+            for (ComponentKind<?> kind : ComponentKind.all()) {
+                if (kind.type() == kindType) {
+                    return kind.section() + " component";
+                }
+            }
+            return kindType.getSimpleName() + " component";
         }
         if (raw == List.class) {
             return "list of " + typeName(Binder.typeArgument(t, 0));

@@ -294,7 +294,7 @@ class RecipeLoaderTest {
     void theReferenceListsEverySectionKeyAndComponent() {
         String md = RecipeReference.markdown(REGISTRY);
         assertTrue(md.contains("| `train.optimizer.lr` | number | `2e-5` | peak learning rate |"), md);
-        assertTrue(md.contains("| `data.<source>.path` | string | required |"), md);
+        assertTrue(md.contains("| `data.train.path` | string | required |"), md);
         assertTrue(md.contains("- `listwise_ce`\n  - `temperature` (number, `1.0`): softmax temperature"), md);
     }
 }
