@@ -2,7 +2,6 @@ package dev.winnow.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.UserException;
@@ -75,7 +74,7 @@ public final class BertModel implements WinnowModel {
             if (a == null) {
                 missing.add(n);
             } else {
-                out.put(n, a.toType(DataType.FLOAT32, false));
+                out.put(n, floating(a));
             }
         }
         if (!missing.isEmpty()) {
@@ -98,7 +97,7 @@ public final class BertModel implements WinnowModel {
                         : manager.create(Ops.normal(count, config.initializerRange(), seed + n.hashCode()), new Shape(shape));
                 initialised.add(n);
             }
-            out.put(n, a.toType(DataType.FLOAT32, false));
+            out.put(n, floating(a));
         }
         if (!initialised.isEmpty()) {
             LOG.warn("{}: newly initialised {} (normal, std {}); train it before use: {}", directory,
@@ -117,6 +116,11 @@ public final class BertModel implements WinnowModel {
             LOG.info("{}: not used by a {} {}: {}", directory, config.modelType(), options.task().id(), abbreviate(new ArrayList<>(dropped)));
         }
         return out;
+    }
+
+    /** Float32, except float64 (kept for numerical checks such as finite differences). */
+    private static NDArray floating(NDArray a) {
+        return a.getDataType() == DataType.FLOAT64 ? a : a.toType(DataType.FLOAT32, false);
     }
 
     private long[] headShape(String n) {
@@ -154,7 +158,7 @@ public final class BertModel implements WinnowModel {
     public NDArray forward(TokenBatch batch, boolean training) {
         NDArray hidden = hiddenStates(batch, training);
         if (options.task() == Task.RERANKER) {
-            NDArray cls = hidden.get(new NDIndex(":, 0, :"));
+            NDArray cls = firstRealToken(hidden, batch.attentionMask());
             NDArray logits;
             if (config.roberta()) {
                 NDArray x = Ops.dropout(cls, config.hiddenDropoutProb(), training);
@@ -171,7 +175,7 @@ public final class BertModel implements WinnowModel {
         NDArray pooled = switch (pooling) {
             case "mean" -> Ops.meanPool(hidden, batch.attentionMask());
             case "last" -> Ops.lastTokenPool(hidden, batch.attentionMask());
-            default -> hidden.get(new NDIndex(":, 0, :"));
+            default -> firstRealToken(hidden, batch.attentionMask());
         };
         return options.normalize() ? pooled.normalize(2, 1, 1e-12) : pooled;
     }
@@ -188,7 +192,10 @@ public final class BertModel implements WinnowModel {
             NDArray real = ids.neq(config.padTokenId()).toType(DataType.INT64, false);
             positions = real.cumSum(1).mul(real).add(config.padTokenId());
         } else {
-            positions = m.arange(0L, length, 1L, DataType.INT64).expandDims(0);
+            // absolute positions counted over real tokens: the same as arange for right padding, and correct
+            // for left padding too (so a left-padded batch equals each input alone)
+            NDArray real = mask.toType(DataType.INT64, false);
+            positions = real.cumSum(1).sub(1).maximum(0L);
         }
         NDArray types = batch.tokenTypeIds() != null && config.typeVocabSize() > 1 ? batch.tokenTypeIds() : ids.zerosLike();
         NDArray x = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"))
@@ -196,7 +203,7 @@ public final class BertModel implements WinnowModel {
                 .add(Ops.embedding(types, w.get("embeddings.token_type_embeddings.weight")));
         x = Ops.layerNorm(x, w.get("embeddings.LayerNorm.weight"), w.get("embeddings.LayerNorm.bias"), config.layerNormEps());
         x = Ops.dropout(x, config.hiddenDropoutProb(), training);
-        NDArray additive = Ops.paddingMask(mask);
+        NDArray additive = Ops.paddingMask(mask, x.getDataType());
         long b = ids.getShape().get(0);
         int heads = config.numAttentionHeads();
         int dim = config.headDim();
@@ -216,6 +223,13 @@ public final class BertModel implements WinnowModel {
             x = Ops.layerNorm(h.add(x), w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"), config.layerNormEps());
         }
         return x;
+    }
+
+    /** The hidden state of each row's first real token ([CLS]), wherever padding put it. */
+    private static NDArray firstRealToken(NDArray hidden, NDArray mask) {
+        NDArray first = mask.toType(DataType.INT64, false).argMax(1).reshape(-1, 1, 1)
+                .broadcast(new Shape(hidden.getShape().get(0), 1, hidden.getShape().get(2)));
+        return hidden.gather(first, 1).squeeze(1);
     }
 
     private static NDArray split(NDArray x, long b, long length, int heads, int dim) {

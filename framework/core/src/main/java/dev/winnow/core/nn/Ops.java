@@ -73,9 +73,9 @@ public final class Ops {
         return probs.matMul(v);
     }
 
-    /** {@code [B, L]} 1/0 mask to an additive {@code [B, 1, 1, L]} mask. */
-    public static NDArray paddingMask(NDArray attentionMask) {
-        NDArray m = attentionMask.toType(DataType.FLOAT32, false);
+    /** {@code [B, L]} 1/0 mask to an additive {@code [B, 1, 1, L]} mask of {@code type}. */
+    public static NDArray paddingMask(NDArray attentionMask, DataType type) {
+        NDArray m = attentionMask.toType(type, false);
         return m.neg().add(1f).mul(MASKED).expandDims(1).expandDims(1);
     }
 

@@ -1,0 +1,195 @@
+package dev.winnow.bert;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.winnow.api.UserException;
+import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Task;
+import dev.winnow.api.model.TokenBatch;
+import dev.winnow.api.text.Encoded;
+import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.core.text.Batches;
+import dev.winnow.core.text.HfTokenizer;
+import dev.winnow.core.weights.SafetensorsReader;
+import dev.winnow.core.weights.SafetensorsWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BertModelTest {
+    @BeforeAll
+    static void engine() {
+        WinnowEngine.start();
+    }
+
+    static final List<String> TEXTS = List.of("short", "a somewhat longer sentence about reranking models",
+            "the longest of the three inputs, padded the least, with many more tokens than the others");
+
+    /** Each input alone equals the same input inside a padded batch, for scores and for every pooling. */
+    @Test
+    void paddingInvarianceOnTheRealModel() {
+        BertFixtures.Imported model = BertFixtures.imported("all-minilm-l6-v2");
+        try (NDManager m = NDManager.newBaseManager(); HfTokenizer tok = HfTokenizer.load(model.dir())) {
+            List<Encoded> pairs = new ArrayList<>();
+            for (String t : TEXTS) {
+                pairs.add(tok.encodePair("what is this about", t, 128, dev.winnow.api.text.Truncation.ONLY_SECOND));
+            }
+            List<ModelOptions> all = List.of(BertFixtures.reranker(), BertFixtures.embedding("cls"), BertFixtures.embedding("mean"),
+                    BertFixtures.embedding("last"));
+            for (ModelOptions options : all) {
+                BertModel bert = BertFixtures.load(model.dir(), options, m);
+                for (boolean left : new boolean[] {false, true}) {
+                    float[] batched = bert.forward(Batches.pad(pairs, tok.padId(), left, m), false).toFloatArray();
+                    int width = batched.length / pairs.size();
+                    for (int i = 0; i < pairs.size(); i++) {
+                        float[] alone = bert.forward(Batches.pad(List.of(pairs.get(i)), tok.padId(), left, m), false).toFloatArray();
+                        for (int j = 0; j < width; j++) {
+                            assertEquals(alone[j], batched[i * width + j], 2e-5, options.task() + " " + options.pooling() + " left=" + left);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aClassifierOnAnEmbeddingCheckpointIsInitialisedAndExportedUnderTransformersNames() {
+        BertFixtures.Imported model = BertFixtures.imported("all-minilm-l6-v2");
+        try (NDManager m = NDManager.newBaseManager()) {
+            BertModel bert = BertFixtures.load(model.dir(), BertFixtures.reranker(), m);
+            assertTrue(bert.parameters().get("classifier.weight").isPresent());
+            assertTrue(bert.parameters().get("bert.encoder.layer.5.output.LayerNorm.bias").isPresent());
+            assertTrue(bert.parameters().get("bert.pooler.dense.weight").isPresent()); // from the export
+            assertEquals(List.of("BertForSequenceClassification"), bert.exportConfig().get("architectures"));
+            assertEquals(1, bert.exportConfig().get("num_labels"));
+            // re-loading an exported (prefixed) checkpoint finds every tensor, the head included
+            Map<String, NDArray> exported = new LinkedHashMap<>();
+            bert.parameters().all().forEach(p -> exported.put(p.name(), p.array()));
+            BertModel again = new BertModel(BertConfig.parse(bert.exportConfig(), Path.of("config.json")), bert.exportConfig(),
+                    exported, BertFixtures.reranker(), m, model.dir());
+            assertArrayEquals(bert.parameters().get("classifier.weight").get().array().toFloatArray(),
+                    again.parameters().get("classifier.weight").get().array().toFloatArray());
+        }
+    }
+
+    @Test
+    void missingAndUnexpectedTensorsAreErrorsListingTheNames() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, Object> json = BertFixtures.tinyConfig("bert");
+            BertConfig c = BertConfig.parse(json, Path.of("config.json"));
+            Map<String, NDArray> w = BertFixtures.tinyWeights(c, Task.EMBEDDING, m, DataType.FLOAT32, 1);
+            w.remove("encoder.layer.1.output.dense.weight");
+            UserException missing = assertThrows(UserException.class,
+                    () -> new BertModel(c, json, w, BertFixtures.embedding("cls"), m, Path.of("/models/tiny")));
+            assertEquals("/models/tiny: the checkpoint lacks 1 encoder tensor(s): encoder.layer.1.output.dense.weight "
+                    + "(is this a bert model?)", missing.getMessage());
+            Map<String, NDArray> extra = BertFixtures.tinyWeights(c, Task.EMBEDDING, m, DataType.FLOAT32, 1);
+            extra.put("encoder.layer.2.attention.self.query.weight", m.zeros(new Shape(16, 16)));
+            extra.put("cls.predictions.bias", m.zeros(new Shape(50))); // a pretraining head: dropped, not an error
+            UserException unexpected = assertThrows(UserException.class,
+                    () -> new BertModel(c, json, extra, BertFixtures.embedding("cls"), m, Path.of("/models/tiny")));
+            assertEquals("/models/tiny: the checkpoint has 1 tensor(s) that a bert model does not have: "
+                    + "encoder.layer.2.attention.self.query.weight", unexpected.getMessage());
+            UserException config = assertThrows(UserException.class,
+                    () -> BertConfig.parse(Map.of("hidden_size", 16), Path.of("/m/config.json")));
+            assertEquals("/m/config.json: missing required key 'vocab_size'", config.getMessage());
+        }
+    }
+
+    /** XLM-R positions count real tokens from padding_idx + 1, whatever the padding side. */
+    @Test
+    void xlmRobertaPositionsAreOffsetByThePaddingIndexAndPaddingInvariant() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, Object> json = BertFixtures.tinyConfig("xlm-roberta");
+            BertConfig c = BertConfig.parse(json, Path.of("config.json"));
+            BertModel model = new BertModel(c, json, BertFixtures.tinyWeights(c, Task.RERANKER, m, DataType.FLOAT32, 7),
+                    BertFixtures.reranker(), m, Path.of("tiny"));
+            List<Encoded> inputs = List.of(new Encoded(new long[] {0, 5, 6, 2}, new long[4], false),
+                    new Encoded(new long[] {0, 7, 8, 9, 10, 11, 2}, new long[7], false));
+            TokenBatch right = Batches.pad(inputs, 1, false, m);
+            float[] batched = model.forward(right, false).toFloatArray();
+            for (int i = 0; i < inputs.size(); i++) {
+                assertEquals(model.forward(Batches.pad(List.of(inputs.get(i)), 1, false, m), false).getFloat(0), batched[i], 1e-5);
+                assertEquals(model.forward(Batches.pad(List.of(inputs.get(i)), 1, true, m), false).getFloat(0), batched[i], 1e-5);
+            }
+            // the hand computation: ids 0 5 6 2 1 1 1 (right-padded) -> positions 2 3 4 5 1 1 1
+            NDArray ids = right.inputIds().get("0:1");
+            NDArray real = ids.neq(1).toType(DataType.INT64, false);
+            assertArrayEquals(new long[] {2, 3, 4, 5, 1, 1, 1}, real.cumSum(1).mul(real).add(1).toLongArray());
+        }
+    }
+
+    /** Autograd gradients of the cross-encoder score equal central finite differences (float64 model). */
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, Object> json = BertFixtures.tinyConfig("bert");
+            BertConfig c = BertConfig.parse(json, Path.of("config.json"));
+            Map<String, NDArray> w = BertFixtures.tinyWeights(c, Task.RERANKER, m, DataType.FLOAT64, 3);
+            BertModel model = new BertModel(c, json, w, BertFixtures.reranker(), m, Path.of("tiny"));
+            TokenBatch batch = Batches.pad(List.of(new Encoded(new long[] {2, 5, 9, 3, 7}, new long[] {0, 0, 0, 1, 1}, false),
+                    new Encoded(new long[] {2, 11, 3}, new long[] {0, 0, 1}, false)), 0, false, m);
+            List<String> checked = List.of("encoder.layer.0.attention.self.query.weight", "encoder.layer.1.output.LayerNorm.weight",
+                    "embeddings.word_embeddings.weight", "pooler.dense.bias", "classifier.weight");
+            for (String name : checked) {
+                NDArray p = model.parameters().all().stream().filter(x -> x.name().endsWith(name)).findFirst().orElseThrow().array();
+                p.setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(model.forward(batch, false).sum());
+                }
+                double[] grad = p.getGradient().toDoubleArray();
+                double[] values = p.toDoubleArray();
+                int[] probes = {0, values.length / 2, values.length - 1};
+                for (int i : probes) {
+                    double h = 1e-6;
+                    double orig = values[i];
+                    values[i] = orig + h;
+                    p.set(values);
+                    double plus = model.forward(batch, false).sum().getDouble();
+                    values[i] = orig - h;
+                    p.set(values);
+                    double minus = model.forward(batch, false).sum().getDouble();
+                    values[i] = orig;
+                    p.set(values);
+                    assertEquals((plus - minus) / (2 * h), grad[i], 1e-6 + 1e-4 * Math.abs(grad[i]), name + "[" + i + "]");
+                }
+                p.setRequiresGradient(false);
+            }
+        }
+    }
+
+    /** import -> save -> load is bit-identical; a sharded save reloads equal. */
+    @Test
+    void roundTripsAreBitIdentical(@TempDir Path dir) {
+        BertFixtures.Imported model = BertFixtures.imported("all-minilm-l6-v2");
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> imported = dev.winnow.core.onnx.OnnxBertImporter.read(model.onnx(), m).weights();
+            Map<String, NDArray> loaded;
+            try (SafetensorsReader r = SafetensorsReader.open(model.dir())) {
+                loaded = r.loadAll(m);
+            }
+            assertEquals(imported.keySet(), loaded.keySet());
+            imported.forEach((k, v) -> assertArrayEquals(v.toFloatArray(), loaded.get(k).toFloatArray(), 0f, k));
+            List<Path> shards = SafetensorsWriter.writeSharded(dir, "model", loaded, Map.of("format", "pt"), 20_000_000);
+            assertTrue(shards.size() > 2, shards.toString());
+            try (SafetensorsReader r = SafetensorsReader.open(dir)) {
+                Map<String, NDArray> again = r.loadAll(m);
+                loaded.forEach((k, v) -> assertArrayEquals(v.toFloatArray(), again.get(k).toFloatArray(), 0f, k));
+            }
+        }
+    }
+}
