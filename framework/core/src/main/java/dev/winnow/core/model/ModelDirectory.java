@@ -20,9 +20,10 @@ import java.util.Optional;
 public record ModelDirectory(Path path, Map<String, Object> config) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Resolves {@code source} (local dir or Hub id) and reads its {@code config.json}. */
+    /** Resolves {@code source} (local dir, Hub id, or {@code maven:} ONNX jar) and reads its {@code config.json}. */
     public static ModelDirectory locate(String source, String revision) {
-        Path dir = ModelLocator.resolve(source, revision, HubSettings.fromEnvironment(System.getenv()));
+        Path dir = MavenModelSource.matches(source) ? MavenModelSource.resolve(source)
+                : ModelLocator.resolve(source, revision, HubSettings.fromEnvironment(System.getenv()));
         return of(dir);
     }
 

@@ -1,0 +1,77 @@
+package dev.winnow.core.infer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.winnow.api.eval.Scorer;
+import dev.winnow.api.model.WinnowModel;
+import dev.winnow.api.text.Encoded;
+import dev.winnow.api.text.PromptTemplate;
+import dev.winnow.api.text.TemplateInput;
+import dev.winnow.core.text.Batches;
+import dev.winnow.core.text.HfTokenizer;
+import dev.winnow.core.text.TruncationCounter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Scores (query, document) pairs with a reranker: renders each pair through the template, batches by length (so
+ * padding is small), runs the model without autograd, and returns scores in the caller's order. Every batch's
+ * tensors live in a sub-manager closed after the batch, so scoring any number of pairs holds memory flat.
+ */
+public final class PairScorer implements Scorer {
+    private final WinnowModel model;
+    private final HfTokenizer tokenizer;
+    private final PromptTemplate template;
+    private final int maxLength;
+    private final int batchSize;
+    private final NDManager manager;
+    private final TruncationCounter truncation = new TruncationCounter();
+
+    public PairScorer(WinnowModel model, HfTokenizer tokenizer, PromptTemplate template, int maxLength, int batchSize,
+            NDManager manager) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.template = template;
+        this.maxLength = maxLength;
+        this.batchSize = batchSize;
+        this.manager = manager;
+    }
+
+    @Override
+    public float[] score(List<TemplateInput> pairs) {
+        List<Encoded> encoded = new ArrayList<>(pairs.size());
+        for (TemplateInput p : pairs) {
+            Encoded e = template.render(p, tokenizer, maxLength);
+            truncation.record(e.truncated());
+            encoded.add(e);
+        }
+        float[] out = new float[pairs.size()];
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (int[] batch : Batches.byLength(encoded, batchSize)) {
+                List<Encoded> rows = new ArrayList<>(batch.length);
+                for (int i : batch) {
+                    rows.add(encoded.get(i));
+                }
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray scores = model.forward(Batches.pad(rows, tokenizer.padId(), tokenizer.padLeft(), scope), false);
+                    float[] values = scores.toFloatArray();
+                    int width = values.length / batch.length;
+                    for (int r = 0; r < batch.length; r++) {
+                        out[batch[r]] = values[r * width];
+                    }
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(grad);
+        }
+        return out;
+    }
+
+    /** Inputs seen and truncated so far. */
+    public TruncationCounter truncation() {
+        return truncation;
+    }
+}
