@@ -17,6 +17,8 @@ public final class Main {
     public static final int OK = 0;
     public static final int INTERNAL_ERROR = 1;
     public static final int USER_ERROR = 2;
+    /** A run stopped by Ctrl-C after saving its checkpoint (128 + SIGINT, as shells report it). */
+    public static final int INTERRUPTED = 130;
 
     private final Map<String, Command> commands = new LinkedHashMap<>();
     private final PrintStream out;
@@ -25,7 +27,8 @@ public final class Main {
     Main(PrintStream out, PrintStream err) {
         this.out = out;
         this.err = err;
-        for (Command c : List.of(new ValidateCommand(), new PluginsCommand())) {
+        for (Command c : List.of(new RunCommand(), new ValidateCommand(), new PluginsCommand(), new ResumeCommand(),
+                new ScoreCommand(), new ImportOnnxCommand())) {
             commands.put(c.name(), c);
         }
     }

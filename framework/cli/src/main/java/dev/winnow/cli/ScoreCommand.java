@@ -1,0 +1,114 @@
+package dev.winnow.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.winnow.api.UserException;
+import dev.winnow.core.infer.CrossEncoder;
+import dev.winnow.core.infer.TextPair;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code runner score}: scores JSONL rows with a reranker, keeping each row and adding its scores. */
+final class ScoreCommand implements Command {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    public String name() {
+        return "score";
+    }
+
+    @Override
+    public String summary() {
+        return "score {query, document} or {query, documents[]} JSONL rows with a reranker";
+    }
+
+    @Override
+    public String help() {
+        return """
+                runner score --model <dir|hub-id|maven:...> --input <in.jsonl> --output <out.jsonl>
+                             [--max-length 512] [--batch-size 32] [--sigmoid] [--device auto]
+
+                Each output line is the input row plus "score" ({query, document} rows) or "scores" (aligned with
+                {query, documents[]}). Rows are scored in batches of similar length; order is kept.""";
+    }
+
+    @Override
+    public int run(List<String> raw, PrintStream out) {
+        Args args = Args.parse(name(), raw, Set.of("model", "input", "output", "max-length", "batch-size", "device"), Set.of("sigmoid"));
+        Path input = Path.of(args.required("input"));
+        Path output = Path.of(args.required("output"));
+        if (!Files.isRegularFile(input)) {
+            throw new UserException("runner score: input " + input + " does not exist");
+        }
+        int maxLength = Integer.parseInt(args.option("max-length") == null ? "512" : args.option("max-length"));
+        int batch = Integer.parseInt(args.option("batch-size") == null ? "32" : args.option("batch-size"));
+        try (CrossEncoder ce = CrossEncoder.builder(args.required("model")).optMaxLength(maxLength).optBatchSize(batch)
+                .optDevice(args.option("device") == null ? "auto" : args.option("device")).build()) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            List<TextPair> pairs = new ArrayList<>();
+            try (BufferedReader r = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+                String line;
+                int n = 0;
+                while ((line = r.readLine()) != null) {
+                    n++;
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> row = JSON.readValue(line, LinkedHashMap.class);
+                    Object q = row.get("query");
+                    if (!(q instanceof String query)) {
+                        throw new UserException(input + ":" + n + ": row has no 'query' string");
+                    }
+                    if (row.get("document") instanceof String d) {
+                        pairs.add(new TextPair(query, d));
+                    } else if (row.get("documents") instanceof List<?> docs) {
+                        for (Object d : docs) {
+                            pairs.add(new TextPair(query, String.valueOf(d)));
+                        }
+                    } else {
+                        throw new UserException(input + ":" + n + ": row needs 'document' (a string) or 'documents' (a list)");
+                    }
+                    rows.add(row);
+                }
+            }
+            float[] scores = ce.predict(pairs, args.flag("sigmoid"));
+            int k = 0;
+            Files.createDirectories(output.toAbsolutePath().getParent());
+            Path tmp = output.resolveSibling(output.getFileName() + ".tmp");
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                for (Map<String, Object> row : rows) {
+                    if (row.get("document") instanceof String) {
+                        row.put("score", scores[k++]);
+                    } else {
+                        List<Float> s = new ArrayList<>();
+                        for (int i = 0; i < ((List<?>) row.get("documents")).size(); i++) {
+                            s.add(scores[k++]);
+                        }
+                        row.put("scores", s);
+                    }
+                    w.write(JSON.writeValueAsString(row));
+                    w.newLine();
+                }
+            }
+            Files.move(tmp, output, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            out.println("scored " + pairs.size() + " pairs from " + rows.size() + " rows into " + output
+                    + (ce.scorer().truncation().truncated() > 0 ? "; " + ce.scorer().truncation().report(maxLength) : ""));
+            return Main.OK;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UserException(input + ":" + e.getLocation().getLineNr() + ": malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
