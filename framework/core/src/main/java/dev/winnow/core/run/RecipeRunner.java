@@ -152,6 +152,11 @@ public final class RecipeRunner {
                 testBefore = evaluate(evaluators, testRecords, scorer);
                 if (!evalBefore.isEmpty()) {
                     out.println("before training, eval: " + brief(evalBefore));
+                    if (!evalBefore.containsKey(recipe.train().metricForBest())) {
+                        throw new UserException(loaded.position("train.metric_for_best") + ": train.metric_for_best '"
+                                + recipe.train().metricForBest() + "' is not reported by the evaluators; they report: "
+                                + String.join(", ", evalBefore.keySet()));
+                    }
                 }
             }
 
@@ -175,7 +180,16 @@ public final class RecipeRunner {
             out.println("training: " + trainRecords.size() + " queries, " + perEpoch + " micro-batches of "
                     + recipe.train().batchSize() + " groups per epoch, " + total + " optimizer steps");
             TruncationCounter truncation = new TruncationCounter();
+            if (!recipe.train().resume()) {
+                startFresh(runDir);
+            }
             TrainLoop<List<Group>> loop = new TrainLoop<>(trainOptions, new Progress(out, Progress.isTerminal(), total, 0));
+            if (!recipe.train().resume() && !evalBefore.isEmpty()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("step", 0);
+                evalBefore.forEach((k, v) -> row.put("eval_" + k, v));
+                loop.metrics().append(row); // the baseline starts the eval curve
+            }
             List<QueryRecord> evalSet = evalRecords;
             Thread hook = new Thread(() -> {
                 loop.requestStop();
@@ -337,6 +351,23 @@ public final class RecipeRunner {
             }
         }
         return sb.toString().trim();
+    }
+
+    /** A new (not resumed) run replaces the metrics, plot and checkpoints an earlier run left in output_dir. */
+    private void startFresh(Path runDir) throws IOException {
+        List<Path> old = new ArrayList<>(Checkpoints.list(runDir));
+        for (String f : List.of("metrics.jsonl", "training.png", "results.json")) {
+            if (Files.exists(runDir.resolve(f))) {
+                old.add(runDir.resolve(f));
+            }
+        }
+        if (!old.isEmpty()) {
+            out.println("output_dir " + runDir + " holds an earlier run: replacing its metrics and " + Checkpoints.list(runDir).size()
+                    + " checkpoint(s) (to continue it instead: runner resume " + runDir + ")");
+            for (Path p : old) {
+                deleteTree(p);
+            }
+        }
     }
 
     private static void deleteTree(Path dir) throws IOException {
