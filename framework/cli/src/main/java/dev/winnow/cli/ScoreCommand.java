@@ -3,6 +3,7 @@ package dev.winnow.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.winnow.api.UserException;
 import dev.winnow.core.infer.CrossEncoder;
+import dev.winnow.core.infer.Embedder;
 import dev.winnow.core.infer.TextPair;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -39,7 +40,62 @@ final class ScoreCommand implements Command {
                              [--max-length 512] [--batch-size 32] [--sigmoid] [--device auto]
 
                 Each output line is the input row plus "score" ({query, document} rows) or "scores" (aligned with
-                {query, documents[]}). Rows are scored in batches of similar length; order is kept.""";
+                {query, documents[]}); {text} rows get "embedding" from an embedding model. Rows are scored in
+                batches of similar length; order is kept.""";
+    }
+
+    /** Whether the input holds {text} rows (embedding) rather than {query, ...} rows (reranking). */
+    private static boolean firstRowHasText(Path input) {
+        try (BufferedReader r = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (!line.isBlank()) {
+                    Map<?, ?> row = JSON.readValue(line, Map.class);
+                    return row.containsKey("text") && !row.containsKey("query");
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw new UserException(input + ":1: malformed JSON: " + e.getMessage());
+        }
+    }
+
+    /** {text} rows: adds "embedding" to each row. */
+    private int embed(Args args, Path input, Path output, int maxLength, int batch, PrintStream out) {
+        try (Embedder embedder = Embedder.load(args.required("model"), null, true, maxLength, batch,
+                args.option("device") == null ? "auto" : args.option("device"))) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            List<String> texts = new ArrayList<>();
+            int n = 0;
+            for (String line : Files.readAllLines(input, StandardCharsets.UTF_8)) {
+                n++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                @SuppressWarnings("unchecked")
+                Map<String, Object> row = JSON.readValue(line, LinkedHashMap.class);
+                if (!(row.get("text") instanceof String t)) {
+                    throw new UserException(input + ":" + n + ": row has no 'text' string");
+                }
+                texts.add(t);
+                rows.add(row);
+            }
+            float[][] vectors = embedder.encode(texts);
+            Path tmp = output.resolveSibling(output.getFileName() + ".tmp");
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                for (int i = 0; i < rows.size(); i++) {
+                    rows.get(i).put("embedding", vectors[i]);
+                    w.write(JSON.writeValueAsString(rows.get(i)));
+                    w.newLine();
+                }
+            }
+            Files.move(tmp, output, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            out.println("embedded " + texts.size() + " texts into " + output
+                    + (embedder.truncation().truncated() > 0 ? "; " + embedder.truncation().report(maxLength) : ""));
+            return Main.OK;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Override
@@ -52,6 +108,9 @@ final class ScoreCommand implements Command {
         }
         int maxLength = Integer.parseInt(args.option("max-length") == null ? "512" : args.option("max-length"));
         int batch = Integer.parseInt(args.option("batch-size") == null ? "32" : args.option("batch-size"));
+        if (firstRowHasText(input)) {
+            return embed(args, input, output, maxLength, batch, out);
+        }
         try (CrossEncoder ce = CrossEncoder.builder(args.required("model")).optMaxLength(maxLength).optBatchSize(batch)
                 .optDevice(args.option("device") == null ? "auto" : args.option("device")).build()) {
             List<Map<String, Object>> rows = new ArrayList<>();
