@@ -191,6 +191,31 @@ class TrainLoopTest {
         assertTrue(ImageIO.read(run.resolve("training.png").toFile()).getWidth() > 0);
     }
 
+    /** Ctrl-C: a stop request saves a checkpoint at the next step boundary; resuming finishes the same curve. */
+    @Test
+    void aStopRequestSavesAndResumeFinishesTheSameCurve(@TempDir Path dir) {
+        List<Double> full = train(dir.resolve("full"), 12, 0, false).losses();
+        Path run = dir.resolve("stopped");
+        Tiny t = new Tiny();
+        TrainLoop.Result stopped;
+        try {
+            TrainLoop<int[]> loop = new TrainLoop<>(options(run, 12, 0), new Progress(new PrintStream(new ByteArrayOutputStream()), false, 12, 0));
+            int[] calls = {0};
+            stopped = loop.run(t.params, Tiny::epoch, (rows, scope) -> {
+                if (++calls[0] == 7) {
+                    loop.requestStop(); // as the shutdown hook does, in the middle of step 4
+                }
+                return t.loss(rows, scope);
+            }, () -> Map.of("score", 0.0), false);
+        } finally {
+            t.manager.close();
+        }
+        assertTrue(stopped.interrupted());
+        assertEquals(4, stopped.steps());
+        assertEquals(4, Checkpoints.step(Checkpoints.latest(run).orElseThrow()));
+        assertEquals(full, train(run, 12, 0, true).losses());
+    }
+
     @Test
     void checkpointsAreAtomicAndPrunedKeepingTheBest(@TempDir Path dir) throws IOException {
         Path run = dir.resolve("run");
