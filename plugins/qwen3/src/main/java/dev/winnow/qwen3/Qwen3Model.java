@@ -1,0 +1,187 @@
+package dev.winnow.qwen3;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.winnow.api.UserException;
+import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Parameter;
+import dev.winnow.api.model.ParameterSet;
+import dev.winnow.api.model.Task;
+import dev.winnow.api.model.TokenBatch;
+import dev.winnow.api.model.WinnowModel;
+import dev.winnow.core.nn.Ops;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The Qwen3 decoder: token embeddings, pre-norm blocks with RMSNorm, attention with per-head q/k RMSNorm, rotary
+ * position embeddings and grouped-query attention, a SwiGLU MLP, a final norm. Positions come from the attention
+ * mask (so left padding is invariant) and the causal mask is combined with the padding mask.
+ *
+ * <p>As a generative reranker it never builds {@code [batch, length, vocab]} logits: the last real token's
+ * hidden state is multiplied by the two output-embedding rows of the answer tokens, and the score is
+ * {@code logit(yes) - logit(no)}, whose sigmoid equals the softmax over {@code [no, yes]}. As an embedding
+ * model it pools the last real token.
+ */
+public final class Qwen3Model implements WinnowModel {
+    private final Qwen3Config config;
+    private final Map<String, Object> configJson;
+    private final ModelOptions options;
+    private final Map<String, NDArray> w = new LinkedHashMap<>();
+    private final ParameterSet parameters = new ParameterSet();
+    private final long yes;
+    private final long no;
+
+    Qwen3Model(Qwen3Config config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options, Path directory) {
+        this.config = config;
+        this.configJson = new LinkedHashMap<>(configJson);
+        this.options = options;
+        this.yes = options.extra().get("positive_token_id") instanceof Number n ? n.longValue() : 9693;
+        this.no = options.extra().get("negative_token_id") instanceof Number n ? n.longValue() : 2152;
+        List<String> missing = new ArrayList<>();
+        Map<String, NDArray> remaining = new LinkedHashMap<>(checkpoint);
+        for (String name : Qwen3Weights.names(config)) {
+            NDArray a = remaining.remove(name);
+            if (a == null) {
+                missing.add(name);
+                continue;
+            }
+            NDArray f = a.getDataType() == DataType.FLOAT64 ? a : a.toType(DataType.FLOAT32, false);
+            w.put(name, f);
+            parameters.add(new Parameter(name, f, true));
+        }
+        if (config.tieWordEmbeddings()) {
+            remaining.remove("lm_head.weight"); // some tied checkpoints still store it
+        }
+        if (!missing.isEmpty()) {
+            throw new UserException(directory + ": the checkpoint lacks " + missing.size() + " Qwen3 tensor(s): "
+                    + String.join(", ", missing.subList(0, Math.min(8, missing.size()))) + (missing.size() > 8 ? ", ..." : ""));
+        }
+        if (!remaining.isEmpty()) {
+            throw new UserException(directory + ": the checkpoint has tensor(s) a Qwen3 model does not have: "
+                    + String.join(", ", new TreeSet<>(remaining.keySet())));
+        }
+        if (yes >= config.vocabSize() || no >= config.vocabSize()) {
+            throw new UserException(directory + ": answer token ids " + yes + "/" + no + " are outside the vocabulary (" + config.vocabSize() + ")");
+        }
+    }
+
+    @Override
+    public String architecture() {
+        return "qwen3";
+    }
+
+    @Override
+    public Task task() {
+        return options.task();
+    }
+
+    @Override
+    public ParameterSet parameters() {
+        return parameters;
+    }
+
+    NDArray outputEmbedding() {
+        return config.tieWordEmbeddings() ? w.get("model.embed_tokens.weight") : w.get("lm_head.weight");
+    }
+
+    @Override
+    public NDArray forward(TokenBatch batch, boolean training) {
+        NDArray hidden = hiddenStates(batch);
+        NDArray last = Ops.lastTokenPool(hidden, batch.attentionMask());
+        if (options.task() == Task.GENERATIVE_RERANKER) {
+            NDManager m = last.getManager();
+            NDArray rows = outputEmbedding().get(m.create(new long[] {yes, no}));
+            NDArray direction = rows.get(0).sub(rows.get(1));
+            return last.matMul(direction.expandDims(1)).squeeze(1);
+        }
+        return options.normalize() ? last.normalize(2, 1, 1e-12) : last;
+    }
+
+    /** Final-norm hidden states {@code [B, L, H]}. */
+    public NDArray hiddenStates(TokenBatch batch) {
+        NDArray ids = batch.inputIds();
+        NDArray mask = batch.attentionMask();
+        NDManager m = ids.getManager();
+        long b = ids.getShape().get(0);
+        long length = ids.getShape().get(1);
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int d = config.headDim();
+        NDArray x = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
+        DataType type = x.getDataType();
+        // positions counted over real tokens, as transformers derives them for left padding
+        NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
+        NDArray invFreq = m.arange(0, d, 2, DataType.FLOAT64).div((double) d).mul(-Math.log(config.ropeTheta())).exp().toType(type, false);
+        NDArray freqs = positions.div((float) config.ropeLinearFactor()).expandDims(2).mul(invFreq.reshape(1, 1, d / 2));
+        NDArray emb = NDArrays.concat(new ai.djl.ndarray.NDList(freqs, freqs), 2).expandDims(1); // [B, 1, L, d]
+        NDArray cos = emb.cos();
+        NDArray sin = emb.sin();
+        // causal and padding: query i sees key j when j <= i and j is a real token
+        NDArray idx = m.arange(0f, (float) length);
+        NDArray causal = idx.expandDims(0).lte(idx.expandDims(1)); // [L, L]: [i][j] = j <= i
+        NDArray allowed = causal.expandDims(0).logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)).expandDims(1);
+        NDArray additive = allowed.logicalNot().toType(type, false).mul(Ops.MASKED);
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            NDArray h = Ops.rmsNorm(x, w.get(p + "input_layernorm.weight"), config.rmsNormEps());
+            NDArray q = Ops.linear(h, w.get(p + "self_attn.q_proj.weight"), w.get(p + "self_attn.q_proj.bias")).reshape(b, length, heads, d);
+            NDArray k = Ops.linear(h, w.get(p + "self_attn.k_proj.weight"), w.get(p + "self_attn.k_proj.bias")).reshape(b, length, kvHeads, d);
+            NDArray v = Ops.linear(h, w.get(p + "self_attn.v_proj.weight"), w.get(p + "self_attn.v_proj.bias")).reshape(b, length, kvHeads, d);
+            q = Ops.rmsNorm(q, w.get(p + "self_attn.q_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
+            k = Ops.rmsNorm(k, w.get(p + "self_attn.k_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
+            v = v.transpose(0, 2, 1, 3);
+            q = rotate(q, cos, sin, d);
+            k = rotate(k, cos, sin, d);
+            if (kvHeads != heads) {
+                int rep = heads / kvHeads;
+                k = k.expandDims(2).repeat(2, rep).reshape(b, heads, length, d);
+                v = v.expandDims(2).repeat(2, rep).reshape(b, heads, length, d);
+            }
+            NDArray ctx = Ops.attention(q, k, v, additive, 0, false).transpose(0, 2, 1, 3).reshape(b, length, (long) heads * d);
+            x = x.add(Ops.linear(ctx, w.get(p + "self_attn.o_proj.weight"), null));
+            h = Ops.rmsNorm(x, w.get(p + "post_attention_layernorm.weight"), config.rmsNormEps());
+            NDArray gate = Ops.silu(Ops.linear(h, w.get(p + "mlp.gate_proj.weight"), null));
+            NDArray up = Ops.linear(h, w.get(p + "mlp.up_proj.weight"), null);
+            x = x.add(Ops.linear(gate.mul(up), w.get(p + "mlp.down_proj.weight"), null));
+        }
+        return Ops.rmsNorm(x, w.get("model.norm.weight"), config.rmsNormEps());
+    }
+
+    /** {@code x * cos + rotate_half(x) * sin}, rotate_half(x) = [-x2, x1] over the two halves of the head dim. */
+    static NDArray rotate(NDArray x, NDArray cos, NDArray sin, int d) {
+        NDArray x1 = x.get(new NDIndex("..., :" + d / 2));
+        NDArray x2 = x.get(new NDIndex("..., " + d / 2 + ":"));
+        NDArray rotated = NDArrays.concat(new ai.djl.ndarray.NDList(x2.neg(), x1), -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    @Override
+    public Map<String, Object> exportConfig() {
+        Map<String, Object> c = new LinkedHashMap<>(configJson);
+        c.put("architectures", List.of("Qwen3ForCausalLM"));
+        return c;
+    }
+
+    @Override
+    public double forwardFlops(long batch, long length) {
+        double h = config.hiddenSize();
+        double q = (double) config.numAttentionHeads() * config.headDim();
+        double kv = (double) config.numKeyValueHeads() * config.headDim();
+        double perToken = 2 * h * (q + 2 * kv) + 2 * q * h + 6 * h * config.intermediateSize() + 4 * length * q;
+        return batch * length * perToken * config.numHiddenLayers();
+    }
+
+    @Override
+    public void close() {
+        // weights belong to the manager the model was created with
+    }
+}

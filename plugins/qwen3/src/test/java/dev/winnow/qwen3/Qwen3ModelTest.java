@@ -1,0 +1,181 @@
+package dev.winnow.qwen3;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.winnow.api.UserException;
+import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Task;
+import dev.winnow.api.model.TokenBatch;
+import dev.winnow.api.text.Encoded;
+import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.core.nn.Ops;
+import dev.winnow.core.text.Batches;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class Qwen3ModelTest {
+    static final long YES = 7;
+    static final long NO = 11;
+
+    @BeforeAll
+    static void engine() {
+        WinnowEngine.start();
+    }
+
+    /** 2 layers, hidden 32, 4 heads over 2 key/value heads (GQA), head_dim 8, untied output embeddings. */
+    static Map<String, Object> tinyConfig() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("model_type", "qwen3");
+        c.put("architectures", List.of("Qwen3ForCausalLM"));
+        c.put("vocab_size", 64);
+        c.put("hidden_size", 32);
+        c.put("intermediate_size", 48);
+        c.put("num_hidden_layers", 2);
+        c.put("num_attention_heads", 4);
+        c.put("num_key_value_heads", 2);
+        c.put("head_dim", 8);
+        c.put("rms_norm_eps", 1e-6);
+        c.put("rope_theta", 10000.0);
+        c.put("tie_word_embeddings", false);
+        c.put("hidden_act", "silu");
+        return c;
+    }
+
+    static Qwen3Model tiny(NDManager m, Task task, DataType type) {
+        Map<String, Object> json = tinyConfig();
+        Qwen3Config c = Qwen3Config.parse(json, Path.of("config.json"));
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        int i = 0;
+        for (String name : Qwen3Weights.names(c)) {
+            Shape shape = new Shape(Qwen3Weights.shape(c, name));
+            NDArray a = name.endsWith("norm.weight") || name.endsWith("layernorm.weight")
+                    ? m.ones(shape).add(m.create(Ops.normal(shape.size(), 0.1, i), shape))
+                    : m.create(Ops.normal(shape.size(), 0.3, 1000 + i), shape);
+            weights.put(name, a.toType(type, false));
+            i++;
+        }
+        return new Qwen3Model(c, json, weights, new ModelOptions(task, "last", true, 1,
+                Map.of("positive_token_id", YES, "negative_token_id", NO)), Path.of("tiny"));
+    }
+
+    static final List<Encoded> INPUTS = List.of(
+            new Encoded(new long[] {3, 14, 15, 9, 26}, new long[5], false),
+            new Encoded(new long[] {5, 35}, new long[2], false),
+            new Encoded(new long[] {8, 9, 7, 9, 3, 2, 38, 4}, new long[8], false));
+
+    @Test
+    void aLeftOrRightPaddedBatchEqualsEachInputAlone() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (Task task : List.of(Task.GENERATIVE_RERANKER, Task.EMBEDDING)) {
+                Qwen3Model model = tiny(m, task, DataType.FLOAT32);
+                for (boolean left : new boolean[] {true, false}) {
+                    float[] batched = model.forward(Batches.pad(INPUTS, 0, left, m), false).toFloatArray();
+                    int width = batched.length / INPUTS.size();
+                    for (int i = 0; i < INPUTS.size(); i++) {
+                        float[] alone = model.forward(Batches.pad(List.of(INPUTS.get(i)), 0, left, m), false).toFloatArray();
+                        for (int j = 0; j < width; j++) {
+                            assertEquals(alone[j], batched[i * width + j], 2e-5, task + " left=" + left + " input " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The head's score equals logit(yes) - logit(no) of the full vocabulary logits at the last real token. */
+    @Test
+    void theHeadEqualsTheDifferenceOfTwoColumnsOfTheFullLogits() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Qwen3Model model = tiny(m, Task.GENERATIVE_RERANKER, DataType.FLOAT32);
+            TokenBatch batch = Batches.pad(INPUTS, 0, true, m);
+            float[] scores = model.forward(batch, false).toFloatArray();
+            NDArray hidden = model.hiddenStates(batch); // left padding: the last position is the last real token
+            NDArray logits = hidden.get(":, -1, :").matMul(model.outputEmbedding().transpose()); // [B, vocab], the slow way
+            for (int i = 0; i < INPUTS.size(); i++) {
+                float expected = logits.getFloat(i, YES) - logits.getFloat(i, NO);
+                assertEquals(expected, scores[i], 1e-4);
+                // sigmoid(score) is the official softmax over [no, yes]
+                double softmaxYes = Math.exp(logits.getFloat(i, YES)) / (Math.exp(logits.getFloat(i, YES)) + Math.exp(logits.getFloat(i, NO)));
+                assertEquals(softmaxYes, 1 / (1 + Math.exp(-scores[i])), 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void laterTokensNeverChangeEarlierStates() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Qwen3Model model = tiny(m, Task.EMBEDDING, DataType.FLOAT32);
+            NDArray a = model.hiddenStates(Batches.pad(List.of(new Encoded(new long[] {3, 4, 5, 6}, new long[4], false)), 0, false, m));
+            NDArray b = model.hiddenStates(Batches.pad(List.of(new Encoded(new long[] {3, 4, 5, 60}, new long[4], false)), 0, false, m));
+            float[] ea = a.get(":, :3, :").toFloatArray();
+            float[] eb = b.get(":, :3, :").toFloatArray();
+            for (int i = 0; i < ea.length; i++) {
+                assertEquals(ea[i], eb[i], 1e-6);
+            }
+        }
+    }
+
+    /** Autograd against central finite differences, on a float64 model. */
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Qwen3Model model = tiny(m, Task.GENERATIVE_RERANKER, DataType.FLOAT64);
+            TokenBatch batch = Batches.pad(INPUTS, 0, true, m);
+            for (String name : List.of("model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_norm.weight",
+                    "model.layers.0.mlp.gate_proj.weight", "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight")) {
+                NDArray p = model.parameters().get(name).orElseThrow().array();
+                p.setRequiresGradient(true);
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(model.forward(batch, false).sum());
+                }
+                double[] grad = p.getGradient().toDoubleArray();
+                double[] values = p.toDoubleArray();
+                int[] probes = name.equals("lm_head.weight") ? new int[] {(int) YES * 32 + 3, (int) NO * 32 + 5} : new int[] {0, values.length / 2, values.length - 1};
+                for (int i : probes) {
+                    double h = 1e-6;
+                    double orig = values[i];
+                    values[i] = orig + h;
+                    p.set(values);
+                    double plus = model.forward(batch, false).sum().getDouble();
+                    values[i] = orig - h;
+                    p.set(values);
+                    double minus = model.forward(batch, false).sum().getDouble();
+                    values[i] = orig;
+                    p.set(values);
+                    assertEquals((plus - minus) / (2 * h), grad[i], 1e-6 + 1e-4 * Math.abs(grad[i]), name + "[" + i + "]");
+                }
+                p.setRequiresGradient(false);
+            }
+        }
+    }
+
+    @Test
+    void configAndCheckpointMistakesNameTheKey() {
+        Map<String, Object> json = tinyConfig();
+        json.put("rope_scaling", Map.of("rope_type", "longrope", "factor", 4.0));
+        UserException e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
+        assertEquals("/m/config.json: rope_scaling type 'longrope' is not supported; supported: linear, dynamic (within the "
+                + "original context), default", e.getMessage());
+        json.remove("rope_scaling");
+        json.remove("num_hidden_layers");
+        e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
+        assertEquals("/m/config.json: missing required key 'num_hidden_layers'", e.getMessage());
+        try (NDManager m = NDManager.newBaseManager()) {
+            Qwen3Config c = Qwen3Config.parse(tinyConfig(), Path.of("config.json"));
+            UserException missing = assertThrows(UserException.class, () -> new Qwen3Model(c, tinyConfig(), Map.of(),
+                    new ModelOptions(Task.EMBEDDING, null, true, 1, Map.of()), Path.of("/m")));
+            assertEquals(true, missing.getMessage().startsWith("/m: the checkpoint lacks 25 Qwen3 tensor(s): model.embed_tokens.weight"));
+        }
+    }
+}
