@@ -77,6 +77,28 @@ class CliTest {
         assertEquals("error: runner plugins: unknown option --colour; valid: --markdown (see runner plugins --help)\n", badOption.err());
     }
 
+    /** The 4B recipe validates; running it on a machine that cannot hold it fails at once with the estimate. */
+    @Test
+    void theQwen3Reranker4bRecipeFailsFastWithItsMemoryEstimate() {
+        Path root = Path.of(System.getProperty("winnow.repo.root"));
+        String recipe = root.resolve("recipes/qwen3-reranker-4b.yaml").toString();
+        assertEquals(0, runner("validate", recipe).code());
+        Path out = dir.resolve("run");
+        long start = System.nanoTime();
+        Result r = runner(recipe, "output_dir=" + out, "devices.devices=[cpu]",
+                "data.train.path=" + root.resolve("examples/data/demo-rerank-train.jsonl"));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().startsWith("error: Qwen/Qwen3-Reranker-4B: estimated memory: "), r.err());
+        assertTrue(r.err().contains("for 4.02B parameters"), r.err());
+        assertTrue(r.err().contains("To fit: train.type: lora"), r.err());
+        assertTrue((System.nanoTime() - start) / 1e9 < 60, "fails before loading anything");
+        var loaded = new dev.winnow.core.recipe.RecipeLoader(dev.winnow.core.registry.ComponentRegistry.discover())
+                .load(root.resolve("recipes/qwen3-reranker-4b-lora.yaml"), List.of());
+        var estimate = dev.winnow.core.run.MemoryEstimate.of(dev.winnow.core.run.MemoryEstimate.known("Qwen/Qwen3-Reranker-4B").orElseThrow(),
+                loaded.recipe(), 80_000_000_000L, "gpu(0)");
+        assertTrue(estimate.trainable() < estimate.parameters() / 100, "LoRA trains under 1%: " + estimate.trainable());
+    }
+
     @Test
     void pluginsListsBuiltInAndThirdPartyComponentsWithTheirKeys() {
         Result r = runner("plugins");

@@ -116,7 +116,7 @@ public final class CrossEncoder implements AutoCloseable {
         private int maxLength = 512;
         private int batchSize = 32;
         private String device = "auto";
-        private String template = "pair";
+        private String template;
         private ComponentRegistry registry;
 
         private Builder(String source) {
@@ -143,7 +143,7 @@ public final class CrossEncoder implements AutoCloseable {
             return this;
         }
 
-        /** The prompt template id ({@code pair} for cross-encoders). */
+        /** The prompt template id (default: {@code pair} for cross-encoders, {@code qwen3-reranker} for Qwen3). */
         public Builder optTemplate(String template) {
             this.template = template;
             return this;
@@ -161,13 +161,23 @@ public final class CrossEncoder implements AutoCloseable {
             Device target = WinnowEngine.device(device);
             NDManager manager = NDManager.newBaseManager(target);
             try {
-                WinnowModel model = new ModelLoader(reg).load(dir, "auto", new ModelOptions(Task.RERANKER, null, false, 1, Map.of()), manager);
-                HfTokenizer tokenizer = HfTokenizer.load(dir.path());
-                var registration = reg.find(ComponentKind.TEMPLATE, template).orElseThrow(() -> new UserException(
-                        "unknown template '" + template + "'; available: " + String.join(", ", reg.ids(ComponentKind.TEMPLATE))));
+                ModelLoader loader = new ModelLoader(reg);
+                // a classification head where the architecture has one, else the generative (yes/no) head
+                Task task = loader.architecture(dir, "auto").tasks().contains(Task.RERANKER) ? Task.RERANKER : Task.GENERATIVE_RERANKER;
+                String templateId = template != null ? template
+                        : task == Task.RERANKER ? "pair" : dir.modelType().orElse("") + "-reranker";
+                var registration = reg.find(ComponentKind.TEMPLATE, templateId).orElseThrow(() -> new UserException(
+                        "unknown template '" + templateId + "'; available: " + String.join(", ", reg.ids(ComponentKind.TEMPLATE))));
                 Record config = ConfigDefaults.of(registration.configType());
                 PromptTemplate t = new Components(reg, 0, Path.of(".")).create(new ComponentSpec<>(
                         registration, config, Position.defaultOf("template")));
+                HfTokenizer tokenizer = HfTokenizer.load(dir.path());
+                Map<String, Object> extra = new java.util.LinkedHashMap<>();
+                if (t instanceof dev.winnow.api.text.AnswerTokens answers) {
+                    extra.put("positive_token_id", tokenizer.tokenId(answers.positiveToken()).orElseThrow());
+                    extra.put("negative_token_id", tokenizer.tokenId(answers.negativeToken()).orElseThrow());
+                }
+                WinnowModel model = loader.load(dir, "auto", new ModelOptions(task, null, false, 1, extra), manager);
                 int max = Math.min(maxLength, tokenizer.modelMaxLength());
                 return new CrossEncoder(manager, model, tokenizer, new PairScorer(model, tokenizer, t, max, batchSize, manager));
             } catch (RuntimeException e) {

@@ -96,6 +96,8 @@ public final class RecipeRunner {
             throw new UserException("output_dir " + runDir + " cannot be created: " + e.getMessage());
         }
         RecipeWriter.write(loaded, version, runDir.resolve("recipe.resolved.yaml"));
+        Device device = WinnowEngine.device(recipe.devices().devices().get(0));
+        checkMemory(recipe, device);
         long seed = recipe.train().seed();
         ai.djl.engine.Engine.getInstance().setRandomSeed((int) seed);
         Components components = new Components(registry, seed, Path.of("."));
@@ -127,7 +129,6 @@ public final class RecipeRunner {
         }
 
         ModelDirectory dir = ModelDirectory.locate(recipe.model().source(), recipe.model().revision());
-        Device device = WinnowEngine.device(recipe.devices().devices().get(0));
         try (NDManager manager = NDManager.newBaseManager(device); HfTokenizer tokenizer = HfTokenizer.load(dir.path())) {
             Map<String, Object> extra = new LinkedHashMap<>(recipe.model().options());
             extra.put("seed", seed);
@@ -253,6 +254,29 @@ public final class RecipeRunner {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Fails before anything is downloaded or loaded when the run cannot fit the device. The config comes from a
+     * local model directory, else from the table of known Hub models; with neither, the check is skipped.
+     */
+    private void checkMemory(Recipe recipe, Device device) {
+        Map<String, Object> config = null;
+        Path local = Path.of(recipe.model().source());
+        if (Files.isRegularFile(local.resolve("config.json"))) {
+            config = ModelDirectory.of(local).config();
+        } else {
+            config = MemoryEstimate.known(recipe.model().source()).orElse(null);
+        }
+        if (config == null) {
+            return;
+        }
+        long available = device.isGpu() ? ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getMax() : MemoryEstimate.physicalMemory();
+        MemoryEstimate estimate = MemoryEstimate.of(config, recipe, available, device.toString());
+        if (!estimate.fits()) {
+            throw new UserException(recipe.model().source() + ": " + estimate.explain());
+        }
+        out.println(estimate.explain());
     }
 
     private Dataset read(Components components, Recipe.DataSource source, Recipe recipe) {

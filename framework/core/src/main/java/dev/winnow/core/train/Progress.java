@@ -11,8 +11,9 @@ public final class Progress {
     private final PrintStream out;
     private final boolean terminal;
     private final long total;
-    private final long startNanos = System.nanoTime();
-    private final long firstStep;
+    private long startNanos = System.nanoTime();
+    private long firstStep;
+    private boolean started;
 
     public Progress(PrintStream out, boolean terminal, long total, long firstStep) {
         this.out = out;
@@ -26,6 +27,12 @@ public final class Progress {
     }
 
     public void step(long step, double loss, double lr, double examplesPerSecond, boolean logLine) {
+        if (!started) {
+            // the ETA counts from the first step this process runs (a resumed run starts mid-way)
+            started = true;
+            firstStep = step - 1;
+            startNanos = System.nanoTime() - 1;
+        }
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         long done = step - firstStep;
         double eta = done > 0 ? elapsed / done * (total - step) : 0;

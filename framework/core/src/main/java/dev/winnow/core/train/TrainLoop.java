@@ -138,8 +138,11 @@ public final class TrainLoop<B> {
             boolean interrupted = false;
             double windowLoss = 0;
             int windowSteps = 0;
+            int skipped = 0;
+            int skippedInARow = 0;
             while (step < options.totalSteps()) {
                 double stepLoss = 0;
+                boolean nonFinite = false;
                 for (int micro = 0; micro < options.accumulation(); micro++) {
                     if (index >= batches.size()) {
                         epoch++;
@@ -157,19 +160,31 @@ public final class TrainLoop<B> {
                             StepLoss sl = lossFunction.loss(batch, local);
                             float value = sl.loss().getFloat();
                             if (!Float.isFinite(value)) {
-                                throw new IllegalStateException("the loss is " + value + " at step " + step
-                                        + "; lower train.optimizer.lr or check the data");
+                                nonFinite = true; // no backward: this micro-batch adds nothing to the step
+                            } else {
+                                gc.backward(sl.loss().div(options.accumulation()));
+                                stepLoss += value / options.accumulation();
                             }
-                            gc.backward(sl.loss().div(options.accumulation()));
-                            stepLoss += value / options.accumulation();
                             examples += sl.examples();
                             tokens += sl.tokens();
                         }
                     }
                 }
-                double gradNorm = GradClipper.clip(trainable, options.maxGradNorm());
+                double gradNorm = nonFinite ? Double.NaN : GradClipper.clip(trainable, options.maxGradNorm());
                 double lr = options.schedule().at(step);
-                optimizer.step(lr);
+                if (Double.isFinite(gradNorm)) {
+                    optimizer.step(lr);
+                    skippedInARow = 0;
+                } else {
+                    // a non-finite loss or gradient would poison the weights: skip this update (counted in metrics)
+                    skipped++;
+                    if (++skippedInARow >= 10) {
+                        throw new IllegalStateException("10 optimizer steps in a row had a non-finite loss or gradient (up to step "
+                                + (step + 1) + "); lower train.optimizer.lr, raise train.max_grad_norm clipping, or check the data");
+                    }
+                    progress.line("warning: step " + (step + 1) + " had a non-finite loss or gradient; its update was skipped ("
+                            + skipped + " so far)");
+                }
                 optimizer.zeroGrad();
                 step++;
                 losses.add(stepLoss);
@@ -184,7 +199,8 @@ public final class TrainLoop<B> {
                     row.put("epoch", epoch);
                     row.put("loss", windowLoss / windowSteps);
                     row.put("lr", lr);
-                    row.put("grad_norm", gradNorm);
+                    row.put("grad_norm", Double.isFinite(gradNorm) ? gradNorm : null);
+                    row.put("skipped_steps", skipped);
                     row.put("examples_per_s", examples / Math.max(seconds, 1e-9));
                     row.put("tokens_per_s", tokens / Math.max(seconds, 1e-9));
                     row.put("elapsed_s", seconds);
