@@ -8,7 +8,8 @@ import dev.winnow.api.text.Encoded;
 import dev.winnow.api.text.PromptTemplate;
 import dev.winnow.api.text.TemplateInput;
 import dev.winnow.api.text.TextTokenizer;
-import java.util.Arrays;
+import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * around the encoded body.
  *
  * <p>Unlike plain right truncation (which cuts the suffix, so the model no longer sees where to answer), the
- * template is always whole: when the body does not fit, the document is cut first, then the query.
+ * template is always whole: when the body does not fit, the document text is cut first, then the query text,
+ * and the body is encoded again.
  */
 public final class Qwen3RerankerTemplate implements PromptTemplate, AnswerTokens {
     static final String PREFIX = "<|im_start|>system\nJudge whether the Document meets the requirements based on the "
@@ -63,21 +65,42 @@ public final class Qwen3RerankerTemplate implements PromptTemplate, AnswerTokens
         long[] suffix = tokenizer.encode(SUFFIX, false).ids();
         int room = maxLength - prefix.length - suffix.length;
         String instruction = instruction(input);
-        long[] body = tokenizer.encode(body(instruction, input.query(), input.document()), false).ids();
+        String query = input.query();
+        // A long document is first tried as a head of 16 characters per token of room: when even that overflows,
+        // the cut lies inside it and the rest of the document never needs encoding.
+        String document = input.document();
+        long headLimit = 16L * Math.max(room, 0) + 256;
+        long[] body = null;
+        if (document.length() > headLimit) {
+            int headChars = (int) headLimit;
+            String head = document.substring(0, Character.isHighSurrogate(document.charAt(headChars - 1))
+                    ? headChars - 1 : headChars);
+            long[] headBody = tokenizer.encode(body(instruction, query, head), false).ids();
+            if (headBody.length > room) {
+                document = head;
+                body = headBody;
+            }
+        }
+        if (body == null) {
+            body = tokenizer.encode(body(instruction, query, document), false).ids();
+        }
         boolean truncated = false;
         if (body.length > room) {
             truncated = true;
-            long[] fitted = fit(tokenizer, instruction, input.query(), input.document(), room, true);
-            if (fitted == null) {
-                fitted = fit(tokenizer, instruction, input.query(), "", room, false);
+            long[] noDocument = tokenizer.encode(body(instruction, query, ""), false).ids();
+            if (noDocument.length <= room) {
+                body = longestFitting(document, room, noDocument, body,
+                        d -> tokenizer.encode(body(instruction, query, d), false).ids());
+            } else {
+                long[] bare = tokenizer.encode(body(instruction, "", ""), false).ids();
+                if (bare.length > room) {
+                    throw new UserException("max_length " + maxLength + " leaves no room for the Qwen3-Reranker "
+                            + "prompt (" + (prefix.length + suffix.length) + " tokens of template and " + bare.length
+                            + " of instruction); raise model.max_length");
+                }
+                body = longestFitting(query, room, bare, noDocument,
+                        q -> tokenizer.encode(body(instruction, q, ""), false).ids());
             }
-            if (fitted == null) {
-                throw new UserException("max_length " + maxLength + " leaves no room for the Qwen3-Reranker prompt ("
-                        + (prefix.length + suffix.length) + " tokens of template and "
-                        + tokenizer.encode(body(instruction, "", ""), false).ids().length
-                        + " of instruction); raise model.max_length");
-            }
-            body = fitted;
         }
         long[] ids = new long[prefix.length + body.length + suffix.length];
         System.arraycopy(prefix, 0, ids, 0, prefix.length);
@@ -87,25 +110,40 @@ public final class Qwen3RerankerTemplate implements PromptTemplate, AnswerTokens
     }
 
     /**
-     * The longest cut of the document (cutDocument) or of the query (document already empty) whose body fits in
-     * {@code room} tokens, found by binary search over the cut text's token count; null when even an empty cut
-     * does not fit.
+     * The encoded body for the longest cut of {@code text} (whole code points, from its end) that fits in
+     * {@code room} tokens; {@code empty} (the body with the text cut away) fits and {@code whole} does not. The text
+     * is cut, not its tokens, so the kept text is tokenized exactly as a shorter input would be and never ends in
+     * half a character. Bisection starts from a bracket around where the text's tokens run out, so the texts
+     * encoded are about room-sized, not as long as the whole text.
      */
-    private static long @Nullable [] fit(
-            TextTokenizer tokenizer, String instruction, String query, String document, int room, boolean cutDocument) {
-        long[] pieceIds = tokenizer.encode(cutDocument ? document : query, false).ids();
-        int lo = 0;
-        int hi = pieceIds.length;
-        long[] best = null;
-        while (lo <= hi) {
+    private static long[] longestFitting(
+            String text, int room, long[] empty, long[] whole, Function<String, long[]> encodeBody) {
+        int points = text.codePointCount(0, text.length());
+        IntFunction<String> cut = n -> text.substring(0, text.offsetByCodePoints(0, n));
+        int lo = 0; // fits
+        int hi = points; // does not fit
+        long[] best = empty;
+        long estimate = (long) points * (room - empty.length) / Math.max(1, whole.length - empty.length);
+        int[] probes = {(int) Math.min(points, estimate + estimate / 4 + 8), (int) Math.max(0, estimate - estimate / 4)};
+        for (int probe : probes) {
+            if (probe > lo && probe < hi) {
+                long[] ids = encodeBody.apply(cut.apply(probe));
+                if (ids.length <= room) {
+                    lo = probe;
+                    best = ids;
+                } else {
+                    hi = probe;
+                }
+            }
+        }
+        while (hi - lo > 1) {
             int mid = (lo + hi) >>> 1;
-            String piece = mid == 0 ? "" : tokenizer.decode(Arrays.copyOf(pieceIds, mid));
-            long[] body = tokenizer.encode(cutDocument ? body(instruction, query, piece) : body(instruction, piece, document), false).ids();
-            if (body.length <= room) {
-                best = body;
-                lo = mid + 1;
+            long[] ids = encodeBody.apply(cut.apply(mid));
+            if (ids.length <= room) {
+                lo = mid;
+                best = ids;
             } else {
-                hi = mid - 1;
+                hi = mid;
             }
         }
         return best;

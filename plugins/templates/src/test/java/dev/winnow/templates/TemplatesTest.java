@@ -93,6 +93,62 @@ class TemplatesTest {
         assertTrue(e.getMessage().startsWith("max_length 50 leaves no room for the Qwen3-Reranker prompt"), e.getMessage());
     }
 
+    /** Every max length from the bare template up to past the full prompt: suffix intact, cut text a prefix. */
+    @Test
+    void everyMaxLengthKeepsTheSuffixAndCutsFromTheEnd() {
+        String query = "which rivers flow through more than three countries in central europe";
+        String document = "The Danube is Europe's second-longest river. ".repeat(12) + "Ünïcödé 河流 🌊 end.";
+        TemplateInput input = new TemplateInput(query, document, null);
+        long[] suffix = qwen.encode(Qwen3RerankerTemplate.SUFFIX, false).ids();
+        int full = QWEN.render(input, qwen, Integer.MAX_VALUE).ids().length;
+        String instruction = Qwen3RerankerTemplate.DEFAULT_INSTRUCTION;
+        int bare = 48 + qwen.encode(Qwen3RerankerTemplate.body(instruction, "", ""), false).ids().length;
+        int withQuery = 48 + qwen.encode(Qwen3RerankerTemplate.body(instruction, query, ""), false).ids().length;
+        assertTrue(full - withQuery > 100 && withQuery - bare > 8, full + " " + withQuery + " " + bare);
+        for (int max = bare; max <= full + 3; max++) {
+            Encoded e = QWEN.render(input, qwen, max);
+            long[] ids = e.ids();
+            String where = "max_length " + max;
+            assertTrue(ids.length <= max, where);
+            assertEquals(full > max, e.truncated(), where);
+            assertArrayEquals(suffix, Arrays.copyOfRange(ids, ids.length - 9, ids.length), where);
+            String text = qwen.decode(ids);
+            assertTrue(text.startsWith(Qwen3RerankerTemplate.PREFIX + "<Instruct>: " + instruction + "\n<Query>: "), where);
+            String rest = text.substring(text.indexOf("\n<Query>: ") + 10, text.length() - Qwen3RerankerTemplate.SUFFIX.length());
+            if (max >= withQuery) {
+                assertTrue(rest.startsWith(query + "\n<Document>: "), where); // the query is whole
+                assertTrue(document.startsWith(rest.substring((query + "\n<Document>: ").length())), where);
+            } else {
+                assertTrue(rest.endsWith("\n<Document>: "), where); // no document, the query cut from its end
+                assertTrue(query.startsWith(rest.substring(0, rest.indexOf("\n<Document>: "))), where);
+            }
+            if (e.truncated()) {
+                assertTrue(ids.length >= max - 4, where + ": only " + ids.length + " tokens used"); // cut tightly
+            }
+        }
+    }
+
+    @Test
+    void longDocumentIsCutTightlyAndQuickly() {
+        String document = "Rerankers score a query against each candidate passage; ".repeat(1000); // 57k chars
+        TemplateInput input = new TemplateInput("what do rerankers do", document, null);
+        QWEN.render(input, qwen, 512);
+        int rows = 10;
+        long start = System.nanoTime();
+        Encoded e = null;
+        for (int i = 0; i < rows; i++) {
+            e = QWEN.render(input, qwen, 512);
+        }
+        System.out.printf("qwen3-reranker: a 57k-character document cut to 512 tokens in %.1f ms per row%n",
+                (System.nanoTime() - start) / 1e6 / rows);
+        long[] ids = e.ids();
+        assertTrue(e.truncated());
+        assertTrue(ids.length <= 512 && ids.length >= 508, "length " + ids.length);
+        String text = qwen.decode(ids);
+        String kept = text.substring(text.indexOf("<Document>: ") + 12, text.length() - Qwen3RerankerTemplate.SUFFIX.length());
+        assertTrue(document.startsWith(kept) && kept.length() > 1000, kept);
+    }
+
     @Test
     void pairTemplateUsesTheTokenizersPairEncoding() {
         try (HfTokenizer bert = HfTokenizer.load(TestResources.miniLmTokenizerDir())) {
