@@ -155,4 +155,69 @@ class Qwen3EndToEndTest {
             assertEquals(s[0], again[0], 1e-5);
         }
     }
+
+    @Test
+    void loraTrainsAdaptersOnlyAndExportsThemInPeftLayoutAndMerged(@TempDir Path dir) throws IOException {
+        Path model = tinyQwen3(dir.resolve("tiny-qwen3"));
+        Path train = EndToEndRerankerTest.data(dir.resolve("train.jsonl"));
+        Path run = dir.resolve("run");
+        Path recipe = dir.resolve("recipe.yaml");
+        Files.writeString(recipe, """
+                model: {source: %s, max_length: 96}
+                task: generative_reranker
+                template: qwen3-reranker
+                data:
+                  train: {path: %s, format: labelled_list}
+                  eval: {path: %s, format: labelled_list}
+                  group_size: 4
+                loss: pointwise_bce
+                train:
+                  type: lora
+                  lora_rank: 4
+                  lora_alpha: 16
+                  lora_dropout: 0.0
+                  optimizer: {lr: 2.0e-2}
+                  batch_size: 4
+                  epochs: 8
+                  logging_steps: 1
+                  metric_for_best: mrr@3
+                eval: {evaluators: [{type: reranking, k: [1, 3]}]}
+                devices: {devices: [cpu]}
+                output_dir: %s
+                """.formatted(model, train, train, run));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        assertEquals(0, dev.winnow.cli.Main.run(List.of(recipe.toString()), ps, ps), out.toString(StandardCharsets.UTF_8));
+        List<Double> losses = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            if (JSON.readValue(line, Map.class).get("loss") instanceof Number n) {
+                losses.add(n.doubleValue());
+            }
+        }
+        double first = losses.subList(0, 3).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double last = losses.subList(losses.size() - 3, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        assertTrue(last < first * 0.9, "loss did not go down: " + losses);
+        Path export = run.resolve("export");
+        Map<?, ?> adapterConfig = JSON.readValue(export.resolve("adapter/adapter_config.json").toFile(), Map.class);
+        assertEquals("LORA", adapterConfig.get("peft_type"));
+        assertEquals(4, adapterConfig.get("r"));
+        try (NDManager m = NDManager.newBaseManager();
+                SafetensorsReader base = SafetensorsReader.open(model);
+                SafetensorsReader merged = SafetensorsReader.open(export);
+                SafetensorsReader adapter = SafetensorsReader.open(export.resolve("adapter/adapter_model.safetensors"))) {
+            // the merged export is W + (alpha / r) B A, the base untouched elsewhere
+            String q = "model.layers.0.self_attn.q_proj";
+            NDArray w = base.load(q + ".weight", m);
+            NDArray a = adapter.load("base_model.model." + q + ".lora_A.weight", m);
+            NDArray b = adapter.load("base_model.model." + q + ".lora_B.weight", m);
+            float[] expected = w.add(b.matMul(a).mul(16f / 4)).toFloatArray();
+            float[] actual = merged.load(q + ".weight", m).toFloatArray();
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], actual[i], 1e-5);
+            }
+            assertTrue(b.abs().max().getFloat() > 0, "B was trained");
+            assertArrayEquals(base.load("model.embed_tokens.weight", m).toFloatArray(),
+                    merged.load("model.embed_tokens.weight", m).toFloatArray(), 0f, "the frozen embedding is unchanged");
+        }
+    }
 }

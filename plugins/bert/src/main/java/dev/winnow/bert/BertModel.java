@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * XLM-R: dense-tanh-out_proj) for {@link Task#RERANKER}, or pooling (cls, mean, last; L2-normalised by default)
  * for {@link Task#EMBEDDING}. Weights are held under their Hugging Face names, as exported for the task.
  */
-public final class BertModel implements WinnowModel {
+public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTarget {
     private static final Logger LOG = LoggerFactory.getLogger(BertModel.class);
 
     private final BertConfig config;
@@ -36,6 +36,7 @@ public final class BertModel implements WinnowModel {
     private final Map<String, NDArray> w;
     private final ParameterSet parameters = new ParameterSet();
     private final String pooling;
+    private final dev.winnow.core.nn.Linears lin;
 
     BertModel(BertConfig config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options,
             NDManager manager, Path directory) {
@@ -47,6 +48,7 @@ public final class BertModel implements WinnowModel {
             throw new UserException("model.pooling '" + pooling + "' is not valid for BERT; valid: cls, mean, last");
         }
         this.w = bind(checkpoint, manager, directory);
+        this.lin = new dev.winnow.core.nn.Linears(w);
         String prefix = options.task() == Task.RERANKER ? BertWeights.prefix(config) : "";
         for (var e : w.entrySet()) {
             boolean head = e.getKey().startsWith("classifier.");
@@ -140,6 +142,27 @@ public final class BertModel implements WinnowModel {
     }
 
     @Override
+    public dev.winnow.core.nn.Linears linears() {
+        return lin;
+    }
+
+    @Override
+    public List<String> linearModules() {
+        List<String> out = new ArrayList<>();
+        for (String name : w.keySet()) {
+            if (name.endsWith(".weight") && w.get(name).getShape().dimension() == 2 && !name.startsWith("embeddings.")) {
+                out.add(name.substring(0, name.length() - ".weight".length()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<String> headModules() {
+        return linearModules().stream().filter(n -> n.startsWith("pooler.") || n.startsWith("classifier")).toList();
+    }
+
+    @Override
     public String architecture() {
         return config.roberta() ? "xlm-roberta" : "bert";
     }
@@ -162,13 +185,13 @@ public final class BertModel implements WinnowModel {
             NDArray logits;
             if (config.roberta()) {
                 NDArray x = Ops.dropout(cls, config.hiddenDropoutProb(), training);
-                x = Ops.linear(x, w.get("classifier.dense.weight"), w.get("classifier.dense.bias")).tanh();
+                x = lin.apply("classifier.dense", x, training).tanh();
                 x = Ops.dropout(x, config.hiddenDropoutProb(), training);
-                logits = Ops.linear(x, w.get("classifier.out_proj.weight"), w.get("classifier.out_proj.bias"));
+                logits = lin.apply("classifier.out_proj", x, training);
             } else {
-                NDArray pooled = Ops.linear(cls, w.get("pooler.dense.weight"), w.get("pooler.dense.bias")).tanh();
+                NDArray pooled = lin.apply("pooler.dense", cls, training).tanh();
                 pooled = Ops.dropout(pooled, config.hiddenDropoutProb(), training);
-                logits = Ops.linear(pooled, w.get("classifier.weight"), w.get("classifier.bias"));
+                logits = lin.apply("classifier", pooled, training);
             }
             return options.numLabels() == 1 ? logits.squeeze(1) : logits;
         }
@@ -209,16 +232,16 @@ public final class BertModel implements WinnowModel {
         int dim = config.headDim();
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "encoder.layer." + i + ".";
-            NDArray q = split(Ops.linear(x, w.get(p + "attention.self.query.weight"), w.get(p + "attention.self.query.bias")), b, length, heads, dim);
-            NDArray k = split(Ops.linear(x, w.get(p + "attention.self.key.weight"), w.get(p + "attention.self.key.bias")), b, length, heads, dim);
-            NDArray v = split(Ops.linear(x, w.get(p + "attention.self.value.weight"), w.get(p + "attention.self.value.bias")), b, length, heads, dim);
+            NDArray q = split(lin.apply(p + "attention.self.query", x, training), b, length, heads, dim);
+            NDArray k = split(lin.apply(p + "attention.self.key", x, training), b, length, heads, dim);
+            NDArray v = split(lin.apply(p + "attention.self.value", x, training), b, length, heads, dim);
             NDArray ctx = Ops.attention(q, k, v, additive, config.attentionProbsDropoutProb(), training)
                     .transpose(0, 2, 1, 3).reshape(b, length, config.hiddenSize());
-            NDArray a = Ops.linear(ctx, w.get(p + "attention.output.dense.weight"), w.get(p + "attention.output.dense.bias"));
+            NDArray a = lin.apply(p + "attention.output.dense", ctx, training);
             a = Ops.dropout(a, config.hiddenDropoutProb(), training);
             x = Ops.layerNorm(a.add(x), w.get(p + "attention.output.LayerNorm.weight"), w.get(p + "attention.output.LayerNorm.bias"), config.layerNormEps());
-            NDArray h = Ops.gelu(Ops.linear(x, w.get(p + "intermediate.dense.weight"), w.get(p + "intermediate.dense.bias")));
-            h = Ops.linear(h, w.get(p + "output.dense.weight"), w.get(p + "output.dense.bias"));
+            NDArray h = Ops.gelu(lin.apply(p + "intermediate.dense", x, training));
+            h = lin.apply(p + "output.dense", h, training);
             h = Ops.dropout(h, config.hiddenDropoutProb(), training);
             x = Ops.layerNorm(h.add(x), w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"), config.layerNormEps());
         }

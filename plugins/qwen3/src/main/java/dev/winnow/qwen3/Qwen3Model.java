@@ -31,7 +31,7 @@ import java.util.TreeSet;
  * {@code logit(yes) - logit(no)}, whose sigmoid equals the softmax over {@code [no, yes]}. As an embedding
  * model it pools the last real token.
  */
-public final class Qwen3Model implements WinnowModel {
+public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraTarget {
     private final Qwen3Config config;
     private final Map<String, Object> configJson;
     private final ModelOptions options;
@@ -39,6 +39,7 @@ public final class Qwen3Model implements WinnowModel {
     private final ParameterSet parameters = new ParameterSet();
     private final long yes;
     private final long no;
+    private final dev.winnow.core.nn.Linears lin = new dev.winnow.core.nn.Linears(w);
 
     Qwen3Model(Qwen3Config config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options, Path directory) {
         this.config = config;
@@ -75,6 +76,27 @@ public final class Qwen3Model implements WinnowModel {
     }
 
     @Override
+    public dev.winnow.core.nn.Linears linears() {
+        return lin;
+    }
+
+    @Override
+    public List<String> linearModules() {
+        List<String> out = new ArrayList<>();
+        for (String name : w.keySet()) {
+            if (name.startsWith("model.layers.") && name.endsWith("_proj.weight")) {
+                out.add(name.substring(0, name.length() - ".weight".length()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<String> headModules() {
+        return List.of();
+    }
+
+    @Override
     public String architecture() {
         return "qwen3";
     }
@@ -95,7 +117,7 @@ public final class Qwen3Model implements WinnowModel {
 
     @Override
     public NDArray forward(TokenBatch batch, boolean training) {
-        NDArray hidden = hiddenStates(batch);
+        NDArray hidden = hiddenStates(batch, training);
         NDArray last = Ops.lastTokenPool(hidden, batch.attentionMask());
         if (options.task() == Task.GENERATIVE_RERANKER) {
             NDManager m = last.getManager();
@@ -106,8 +128,13 @@ public final class Qwen3Model implements WinnowModel {
         return options.normalize() ? last.normalize(2, 1, 1e-12) : last;
     }
 
-    /** Final-norm hidden states {@code [B, L, H]}. */
+    /** Final-norm hidden states {@code [B, L, H]}, in inference mode. */
     public NDArray hiddenStates(TokenBatch batch) {
+        return hiddenStates(batch, false);
+    }
+
+    /** Final-norm hidden states {@code [B, L, H]}. */
+    public NDArray hiddenStates(TokenBatch batch, boolean training) {
         NDArray ids = batch.inputIds();
         NDArray mask = batch.attentionMask();
         NDManager m = ids.getManager();
@@ -133,9 +160,9 @@ public final class Qwen3Model implements WinnowModel {
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "model.layers." + i + ".";
             NDArray h = Ops.rmsNorm(x, w.get(p + "input_layernorm.weight"), config.rmsNormEps());
-            NDArray q = Ops.linear(h, w.get(p + "self_attn.q_proj.weight"), w.get(p + "self_attn.q_proj.bias")).reshape(b, length, heads, d);
-            NDArray k = Ops.linear(h, w.get(p + "self_attn.k_proj.weight"), w.get(p + "self_attn.k_proj.bias")).reshape(b, length, kvHeads, d);
-            NDArray v = Ops.linear(h, w.get(p + "self_attn.v_proj.weight"), w.get(p + "self_attn.v_proj.bias")).reshape(b, length, kvHeads, d);
+            NDArray q = lin.apply(p + "self_attn.q_proj", h, training).reshape(b, length, heads, d);
+            NDArray k = lin.apply(p + "self_attn.k_proj", h, training).reshape(b, length, kvHeads, d);
+            NDArray v = lin.apply(p + "self_attn.v_proj", h, training).reshape(b, length, kvHeads, d);
             q = Ops.rmsNorm(q, w.get(p + "self_attn.q_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
             k = Ops.rmsNorm(k, w.get(p + "self_attn.k_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
             v = v.transpose(0, 2, 1, 3);
@@ -147,11 +174,11 @@ public final class Qwen3Model implements WinnowModel {
                 v = v.expandDims(2).repeat(2, rep).reshape(b, heads, length, d);
             }
             NDArray ctx = Ops.attention(q, k, v, additive, 0, false).transpose(0, 2, 1, 3).reshape(b, length, (long) heads * d);
-            x = x.add(Ops.linear(ctx, w.get(p + "self_attn.o_proj.weight"), null));
+            x = x.add(lin.apply(p + "self_attn.o_proj", ctx, training));
             h = Ops.rmsNorm(x, w.get(p + "post_attention_layernorm.weight"), config.rmsNormEps());
-            NDArray gate = Ops.silu(Ops.linear(h, w.get(p + "mlp.gate_proj.weight"), null));
-            NDArray up = Ops.linear(h, w.get(p + "mlp.up_proj.weight"), null);
-            x = x.add(Ops.linear(gate.mul(up), w.get(p + "mlp.down_proj.weight"), null));
+            NDArray gate = Ops.silu(lin.apply(p + "mlp.gate_proj", h, training));
+            NDArray up = lin.apply(p + "mlp.up_proj", h, training);
+            x = x.add(lin.apply(p + "mlp.down_proj", gate.mul(up), training));
         }
         return Ops.rmsNorm(x, w.get("model.norm.weight"), config.rmsNormEps());
     }

@@ -52,7 +52,7 @@ class Qwen3ModelTest {
         return c;
     }
 
-    static Qwen3Model tiny(NDManager m, Task task, DataType type) {
+    public static Qwen3Model tiny(NDManager m, Task task, DataType type) {
         Map<String, Object> json = tinyConfig();
         Qwen3Config c = Qwen3Config.parse(json, Path.of("config.json"));
         Map<String, NDArray> weights = new LinkedHashMap<>();
@@ -69,7 +69,7 @@ class Qwen3ModelTest {
                 Map.of("positive_token_id", YES, "negative_token_id", NO)), Path.of("tiny"));
     }
 
-    static final List<Encoded> INPUTS = List.of(
+    public static final List<Encoded> INPUTS = List.of(
             new Encoded(new long[] {3, 14, 15, 9, 26}, new long[5], false),
             new Encoded(new long[] {5, 35}, new long[2], false),
             new Encoded(new long[] {8, 9, 7, 9, 3, 2, 38, 4}, new long[8], false));

@@ -109,10 +109,10 @@ public record Recipe(
             @Doc("continue from the newest complete checkpoint in output_dir") @Default("false") boolean resume,
             @Doc("eval metric that selects the best checkpoint") @Default("ndcg@10") String metricForBest,
             @Doc("whether a larger metric_for_best is better") @Default("true") boolean greaterIsBetter,
-            @Doc("LoRA rank (train.type: lora)") @Nullable Integer loraRank,
-            @Doc("LoRA alpha (train.type: lora); default 2 x rank") @Nullable Double loraAlpha,
-            @Doc("dropout on LoRA inputs (train.type: lora)") @Nullable Double loraDropout,
-            @Doc("modules given adapters: all-linear or names such as q_proj (train.type: lora)")
+            @Doc("LoRA rank (train.type: lora); default 8") @Range(min = 1) @Nullable Integer loraRank,
+            @Doc("LoRA alpha (train.type: lora); scale = alpha / rank; default 32 (ms-swift)") @Nullable Double loraAlpha,
+            @Doc("dropout on LoRA inputs (train.type: lora); default 0.05") @Range(min = 0, max = 0.9) @Nullable Double loraDropout,
+            @Doc("modules given adapters: all-linear (default) or names such as q_proj (train.type: lora)")
                     @Nullable List<String> targetModules) {}
 
     /** {@code train.type} */
@@ -162,7 +162,7 @@ public record Recipe(
             @Doc("write an export after training") @Default("true") boolean enabled,
             @Doc("exporters to run") @Default("[hf]") List<ComponentSpec<Exporter>> exporters,
             @Doc("export directory (default: <output_dir>/export)") @Nullable String dir,
-            @Doc("merge LoRA adapters into the exported weights") @Default("true") boolean mergeLora) {}
+            @Doc("fold LoRA adapters into the exported weights (the PEFT adapter is always written to adapter/)") @Default("true") boolean mergeLora) {}
 
     /** {@code devices:} */
     @Doc("where to run")

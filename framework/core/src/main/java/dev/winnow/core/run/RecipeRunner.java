@@ -161,6 +161,20 @@ public final class RecipeRunner {
                 }
             }
 
+            dev.winnow.api.model.ParameterSet trainSet = model.parameters();
+            dev.winnow.core.lora.Lora lora = null;
+            if (recipe.train().type() == Recipe.TrainType.LORA) {
+                var t = recipe.train();
+                int rank = t.loraRank() == null ? 8 : t.loraRank();
+                lora = dev.winnow.core.lora.Lora.apply(model, new dev.winnow.core.lora.Lora.Config(rank,
+                        t.loraAlpha() == null ? 32 : t.loraAlpha(), t.loraDropout() == null ? 0.05 : t.loraDropout(),
+                        t.targetModules() == null ? List.of("all-linear") : t.targetModules(), seed), manager);
+                long trainable = trainSet(lora).trainable().stream().mapToLong(p -> p.array().size()).sum();
+                out.printf(java.util.Locale.ROOT, "LoRA: rank %d on %d layers, %d trainable parameters (%.2f%% of %d)%n", rank,
+                        lora.adapters().size(), trainable, 100.0 * trainable / model.parameters().elementCount(),
+                        model.parameters().elementCount());
+                trainSet = lora.parameters();
+            }
             GroupPlan plan = new GroupPlan(new Grouper(trainRecords, recipe.data().grouping(), seed), recipe.train().batchSize());
             int perEpoch = plan.epoch(0).size();
             if (perEpoch == 0) {
@@ -203,7 +217,7 @@ public final class RecipeRunner {
             Runtime.getRuntime().addShutdownHook(hook);
             TrainLoop.Result result;
             try {
-                result = loop.run(model.parameters(), plan,
+                result = loop.run(trainSet, plan,
                         (batch, scope) -> groupLoss(batch, scope, model, tokenizer, template, maxLength, rankingLoss, truncation),
                         () -> evalSet.isEmpty() ? Map.of() : evaluate(evaluators, evalSet, scorer), recipe.train().resume());
             } finally {
@@ -224,7 +238,7 @@ public final class RecipeRunner {
             if (result.bestCheckpoint() != null && !result.bestCheckpoint().equals(runDir.resolve("checkpoint-" + result.steps()))) {
                 out.println("best checkpoint by " + recipe.train().metricForBest() + ": " + result.bestCheckpoint()
                         + " (" + result.bestMetric() + "); loading it");
-                TrainLoop.restore(model.parameters(), null, result.bestCheckpoint(), manager, 0);
+                TrainLoop.restore(trainSet, null, result.bestCheckpoint(), manager, 0);
                 evalAfter = evaluate(evaluators, evalRecords, scorer);
             }
             Map<String, Double> testAfter = evaluate(evaluators, testRecords, scorer);
@@ -241,7 +255,8 @@ public final class RecipeRunner {
                 Map<String, Double> reported = new LinkedHashMap<>();
                 evalAfter.forEach((k, v) -> reported.put("eval_" + k, v));
                 testAfter.forEach((k, v) -> reported.put("test_" + k, v));
-                export = export(recipe, runDir, components, model, dir.path(), Files.readString(runDir.resolve("recipe.resolved.yaml")), reported);
+                export = export(recipe, runDir, components, model, dir.path(), Files.readString(runDir.resolve("recipe.resolved.yaml")),
+                        reported, lora);
                 out.println("\nexported to " + export);
             }
             double wall = (System.nanoTime() - start) / 1e9;
@@ -331,13 +346,27 @@ public final class RecipeRunner {
         return new TrainLoop.StepLoss(value, inputs.size(), tokens);
     }
 
+    private static dev.winnow.api.model.ParameterSet trainSet(dev.winnow.core.lora.Lora lora) {
+        return lora.parameters();
+    }
+
+    /**
+     * Runs the exporters into a temporary directory and renames it into place. With LoRA, the PEFT adapter is
+     * written to {@code adapter/} first, then (with {@code export.merge_lora}) folded into the exported weights.
+     */
     private Path export(Recipe recipe, Path runDir, Components components, WinnowModel model, Path source, String yaml,
-            Map<String, Double> metrics) throws IOException {
+            Map<String, Double> metrics, dev.winnow.core.lora.@Nullable Lora lora) throws IOException {
         Path target = recipe.export().dir() != null ? Path.of(recipe.export().dir()) : runDir.resolve("export");
         List<ComponentSpec<Exporter>> exporters = recipe.export().exporters();
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         deleteTree(tmp);
         Files.createDirectories(tmp);
+        if (lora != null) {
+            lora.save(tmp.resolve("adapter"), recipe.model().source());
+            if (recipe.export().mergeLora()) {
+                lora.merge();
+            }
+        }
         for (ComponentSpec<Exporter> spec : exporters) {
             components.create(spec).export(new ExportRequest(model, source, tmp, yaml, metrics));
         }

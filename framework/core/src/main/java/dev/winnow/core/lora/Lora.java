@@ -1,0 +1,182 @@
+package dev.winnow.core.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.winnow.api.UserException;
+import dev.winnow.api.model.Parameter;
+import dev.winnow.api.model.ParameterSet;
+import dev.winnow.api.model.Task;
+import dev.winnow.api.model.WinnowModel;
+import dev.winnow.core.nn.Linears;
+import dev.winnow.core.weights.SafetensorsWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * LoRA adapters on a model's linear layers, as PEFT builds them: {@code A} drawn like {@code kaiming_uniform(a=sqrt(5))}
+ * (uniform in {@code ±1/sqrt(in)}), {@code B} zero (so the adapted model starts equal to the base), scale
+ * {@code alpha / rank}, dropout on the adapter's input. The base weights are frozen; the task head (a
+ * classifier) stays fully trainable, as PEFT's {@code modules_to_save}.
+ */
+public final class Lora {
+    /** Adapter options; {@code targets} holds {@code all-linear} or leaf module names such as {@code q_proj}. */
+    public record Config(int rank, double alpha, double dropout, List<String> targets, long seed) {}
+
+    private final WinnowModel model;
+    private final LoraTarget target;
+    private final Config config;
+    private final ParameterSet training = new ParameterSet();
+    private final Map<String, Linears.Adapter> attached = new LinkedHashMap<>();
+    /** Module name in the model's parameter names (a task model may prefix the encoder, e.g. bert.). */
+    private final Map<String, String> exported = new LinkedHashMap<>();
+
+    private Lora(WinnowModel model, LoraTarget target, Config config) {
+        this.model = model;
+        this.target = target;
+        this.config = config;
+    }
+
+    /** Attaches adapters to every targeted module; the returned object's {@link #parameters()} is what trains. */
+    public static Lora apply(WinnowModel model, Config config, NDManager manager) {
+        if (!(model instanceof LoraTarget target)) {
+            throw new UserException("train.type: lora is not available for the " + model.architecture() + " architecture");
+        }
+        Lora lora = new Lora(model, target, config);
+        Set<String> heads = new LinkedHashSet<>(target.headModules());
+        List<String> modules = lora.targets(heads);
+        Random random = new Random(config.seed());
+        for (String module : modules) {
+            NDArray w = target.linears().weight(module);
+            long out = w.getShape().get(0);
+            long in = w.getShape().get(1);
+            float bound = (float) (1 / Math.sqrt(in));
+            float[] a = new float[Math.toIntExact(config.rank() * in)];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (random.nextFloat() * 2 - 1) * bound;
+            }
+            NDArray aArray = manager.create(a, new Shape(config.rank(), in));
+            NDArray bArray = manager.zeros(new Shape(out, config.rank()));
+            Linears.Adapter adapter = new Linears.Adapter(aArray, bArray, config.alpha() / config.rank(), config.dropout());
+            target.linears().attach(module, adapter);
+            lora.attached.put(module, adapter);
+            String full = module;
+            for (Parameter p : model.parameters().all()) {
+                if (p.name().endsWith("." + module + ".weight")) {
+                    full = p.name().substring(0, p.name().length() - ".weight".length());
+                }
+            }
+            lora.exported.put(module, full);
+        }
+        for (Parameter p : model.parameters().all()) {
+            String module = p.name().replaceFirst("\\.(weight|bias)$", "");
+            boolean head = heads.stream().anyMatch(h -> module.endsWith(h));
+            lora.training.add(new Parameter(p.name(), p.array(), head));
+        }
+        for (var e : lora.attached.entrySet()) {
+            String name = lora.exported.get(e.getKey());
+            lora.training.add(new Parameter(peftName(name, "lora_A"), e.getValue().a(), true));
+            lora.training.add(new Parameter(peftName(name, "lora_B"), e.getValue().b(), true));
+        }
+        return lora;
+    }
+
+    private List<String> targets(Set<String> heads) {
+        List<String> all = target.linearModules().stream().filter(m -> !heads.contains(m)).toList();
+        if (config.targets().isEmpty() || config.targets().contains("all-linear")) {
+            return all;
+        }
+        List<String> out = new ArrayList<>();
+        Set<String> unmatched = new TreeSet<>(config.targets());
+        for (String m : all) {
+            String leaf = m.substring(m.lastIndexOf('.') + 1);
+            for (String t : config.targets()) {
+                if (leaf.equals(t) || m.endsWith("." + t) || m.equals(t)) {
+                    out.add(m);
+                    unmatched.remove(t);
+                }
+            }
+        }
+        if (!unmatched.isEmpty()) {
+            Set<String> leaves = new TreeSet<>();
+            all.forEach(m -> leaves.add(m.substring(m.lastIndexOf('.') + 1)));
+            throw new UserException("train.target_modules " + unmatched + " match no linear layer of the " + model.architecture()
+                    + " model; its layers: all-linear, " + String.join(", ", leaves));
+        }
+        return out;
+    }
+
+    /** PEFT's state-dict name of an adapter tensor. */
+    static String peftName(String module, String which) {
+        return "base_model.model." + module + "." + which + ".weight";
+    }
+
+    /** Frozen base weights, trainable head, trainable adapters (PEFT names): what the training loop sees. */
+    public ParameterSet parameters() {
+        return training;
+    }
+
+    public Map<String, Linears.Adapter> adapters() {
+        return java.util.Collections.unmodifiableMap(attached);
+    }
+
+    /**
+     * Writes {@code adapter_model.safetensors} and {@code adapter_config.json} in PEFT's layout (plus the trained
+     * head, as PEFT's modules_to_save would) into {@code dir}.
+     */
+    public void save(Path dir, String baseModel) {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        attached.forEach((module, a) -> {
+            tensors.put(peftName(exported.get(module), "lora_A"), a.a());
+            tensors.put(peftName(exported.get(module), "lora_B"), a.b());
+        });
+        for (Parameter p : model.parameters().all()) {
+            String module = p.name().replaceFirst("\\.(weight|bias)$", "");
+            if (target.headModules().stream().anyMatch(module::endsWith)) {
+                tensors.put("base_model.model." + p.name(), p.array());
+            }
+        }
+        Set<String> leaves = new TreeSet<>();
+        attached.keySet().forEach(m -> leaves.add(m.substring(m.lastIndexOf('.') + 1)));
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("peft_type", "LORA");
+        c.put("task_type", model.task() == Task.RERANKER ? "SEQ_CLS" : model.task() == Task.EMBEDDING ? "FEATURE_EXTRACTION" : "CAUSAL_LM");
+        c.put("base_model_name_or_path", baseModel);
+        c.put("r", config.rank());
+        c.put("lora_alpha", config.alpha());
+        c.put("lora_dropout", config.dropout());
+        c.put("target_modules", new ArrayList<>(leaves));
+        c.put("modules_to_save", target.headModules().isEmpty() ? null : target.headModules());
+        c.put("bias", "none");
+        c.put("fan_in_fan_out", false);
+        c.put("inference_mode", true);
+        try {
+            Files.createDirectories(dir);
+            SafetensorsWriter.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of("format", "pt"));
+            Path tmp = dir.resolve("adapter_config.json.tmp");
+            Files.writeString(tmp, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(c) + "\n");
+            Files.move(tmp, dir.resolve("adapter_config.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the adapter to " + dir, e);
+        }
+    }
+
+    /** Folds the adapters into the base weights; afterwards the model is a plain model with the adapted weights. */
+    public void merge() {
+        target.linears().merge();
+        attached.clear();
+    }
+}
