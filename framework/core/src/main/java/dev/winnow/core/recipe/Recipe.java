@@ -97,7 +97,7 @@ public record Recipe(
             @Doc("training groups per optimizer micro-step") @Default("8") @Range(min = 1) int batchSize,
             @Doc("micro-steps accumulated per optimizer step") @Default("1") @Range(min = 1) int gradientAccumulationSteps,
             @Doc("global gradient-norm clipping; 0 disables") @Default("1.0") @Range(min = 0) double maxGradNorm,
-            @Doc("fp32; fp16 (GPU, mixed precision with fp32 master weights); bf16 is refused") @Default("fp32")
+            @Doc("fp32; fp16 and bf16 are refused for now (see README)") @Default("fp32")
                     Precision precision,
             @Doc("seed for initialisation, sampling and shuffling") @Default("42") long seed,
             @Doc("passes over the training data (ignored when max_steps > 0)") @Default("1") @Range(min = 1) int epochs,

@@ -59,7 +59,7 @@ public interface RecipeCheck {
         return List.of(
                 of("lora-options-need-lora", RecipeCheck::loraOptionsNeedLora),
                 of("bf16-refused", RecipeCheck::bf16Refused),
-                of("fp16-needs-gpu", RecipeCheck::fp16NeedsGpu),
+                of("fp16-unavailable", RecipeCheck::fp16Unavailable),
                 of("loss-fits-task", RecipeCheck::lossFitsTask),
                 of("generative-reranker-needs-causal-lm", RecipeCheck::generativeRerankerNeedsCausalLm),
                 of("data-parallel-unavailable", RecipeCheck::dataParallelUnavailable),
@@ -100,11 +100,10 @@ public interface RecipeCheck {
         }
     }
 
-    private static void fp16NeedsGpu(Recipe r, Context c, List<Problem> problems) {
-        if (r.train().precision() == Precision.FP16
-                && r.devices().devices().stream().allMatch(d -> d.trim().equalsIgnoreCase("cpu"))) {
+    private static void fp16Unavailable(Recipe r, Context c, List<Problem> problems) {
+        if (r.train().precision() == Precision.FP16) {
             problems.add(new Problem(c.at("train.precision"), "train.precision",
-                    "fp16 mixed precision needs a GPU; on devices [cpu] use fp32"));
+                    "fp16 mixed precision (fp32 master weights, dynamic loss scaling, GPU only) is not available yet; use fp32"));
         }
     }
 
