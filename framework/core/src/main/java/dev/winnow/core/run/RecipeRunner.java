@@ -31,6 +31,7 @@ import dev.winnow.core.data.Splitter;
 import dev.winnow.core.engine.WinnowEngine;
 import dev.winnow.core.eval.MetricTable;
 import dev.winnow.core.infer.PairScorer;
+import dev.winnow.core.io.FileTrees;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
 import dev.winnow.core.recipe.ComponentSpec;
@@ -359,7 +360,7 @@ public final class RecipeRunner {
         Path target = recipe.export().dir() != null ? Path.of(recipe.export().dir()) : runDir.resolve("export");
         List<ComponentSpec<Exporter>> exporters = recipe.export().exporters();
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
-        deleteTree(tmp);
+        FileTrees.deleteTree(tmp);
         Files.createDirectories(tmp);
         if (lora != null) {
             lora.save(tmp.resolve("adapter"), recipe.model().source());
@@ -375,7 +376,7 @@ public final class RecipeRunner {
             Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
+        FileTrees.deleteTree(old);
         return target;
     }
 
@@ -418,21 +419,11 @@ public final class RecipeRunner {
             out.println("output_dir " + runDir + " holds an earlier run: replacing its metrics and " + Checkpoints.list(runDir).size()
                     + " checkpoint(s) (to continue it instead: runner resume " + runDir + ")");
             for (Path p : old) {
-                deleteTree(p);
+                FileTrees.deleteTree(p);
             }
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
 
     /** Training groups of each epoch, in micro-batches of {@code batchSize} groups. */
     record GroupPlan(Grouper grouper, int batchSize) implements TrainLoop.EpochPlan<List<Group>> {

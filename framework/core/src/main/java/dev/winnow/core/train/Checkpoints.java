@@ -3,6 +3,7 @@ package dev.winnow.core.train;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.winnow.core.io.FileTrees;
 import dev.winnow.core.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,7 +39,7 @@ public final class Checkpoints {
         Path target = runDir.resolve("checkpoint-" + step);
         Path tmp = runDir.resolve(".checkpoint-" + step + ".tmp-" + ProcessHandle.current().pid());
         try {
-            deleteTree(tmp);
+            FileTrees.deleteTree(tmp);
             Files.createDirectories(tmp);
             SafetensorsWriter.write(tmp.resolve("model.safetensors"), model, Map.of("format", "pt"));
             SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), optimizer, Map.of());
@@ -47,12 +48,12 @@ public final class Checkpoints {
             Files.writeString(tmp.resolve(COMPLETE), "step " + step + "\n");
             fsync(tmp.resolve(COMPLETE));
             fsync(tmp);
-            deleteTree(target);
+            FileTrees.deleteTree(target);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             fsync(runDir);
             return target;
         } catch (IOException e) {
-            deleteTree(tmp);
+            FileTrees.deleteTree(tmp);
             throw new UncheckedIOException("cannot write checkpoint " + target, e);
         }
     }
@@ -90,7 +91,7 @@ public final class Checkpoints {
                 boolean temp = name.startsWith(".checkpoint-") && name.contains(".tmp-");
                 boolean incomplete = NAME.matcher(name).matches() && !Files.isRegularFile(p.resolve(COMPLETE));
                 if (temp || incomplete) {
-                    deleteTree(p);
+                    FileTrees.deleteTree(p);
                 }
             }
         } catch (IOException e) {
@@ -104,7 +105,7 @@ public final class Checkpoints {
         for (int i = 0; i < all.size() - keep; i++) {
             Path p = all.get(i);
             if (best.isEmpty() || !best.get().equals(p)) {
-                deleteTree(p);
+                FileTrees.deleteTree(p);
             }
         }
     }
@@ -134,14 +135,4 @@ public final class Checkpoints {
         }
     }
 
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

@@ -181,7 +181,7 @@ class TrainLoopTest {
         long from = Checkpoints.step(left.get(0));
         assertTrue(from < 12, left.toString());
         for (Path cp : left.subList(1, left.size())) {
-            Checkpoints.deleteTree(cp);
+            dev.winnow.core.io.FileTrees.deleteTree(cp);
         }
         TrainLoop.Result again = train(run, 12, 4, true);
         List<Double> resumed = again.losses();
