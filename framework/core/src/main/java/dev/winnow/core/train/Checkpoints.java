@@ -48,9 +48,15 @@ public final class Checkpoints {
             Files.writeString(tmp.resolve(COMPLETE), "step " + step + "\n");
             fsync(tmp.resolve(COMPLETE));
             fsync(tmp);
-            FileTrees.deleteTree(target);
+            // an existing checkpoint of this step is moved aside first, so some complete copy exists at every moment
+            Path aside = runDir.resolve(".checkpoint-" + step + ".old-" + ProcessHandle.current().pid());
+            if (Files.exists(target)) {
+                FileTrees.deleteTree(aside);
+                Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+            }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             fsync(runDir);
+            FileTrees.deleteTree(aside);
             return target;
         } catch (IOException e) {
             FileTrees.deleteTree(tmp);
@@ -88,7 +94,7 @@ public final class Checkpoints {
         try (Stream<Path> s = Files.list(runDir)) {
             for (Path p : s.toList()) {
                 String name = p.getFileName().toString();
-                boolean temp = name.startsWith(".checkpoint-") && name.contains(".tmp-");
+                boolean temp = name.startsWith(".checkpoint-") && (name.contains(".tmp-") || name.contains(".old-"));
                 boolean incomplete = NAME.matcher(name).matches() && !Files.isRegularFile(p.resolve(COMPLETE));
                 if (temp || incomplete) {
                     FileTrees.deleteTree(p);
