@@ -41,6 +41,10 @@ public record Qwen3Config(
         } else if (scaling != null) {
             throw new UserException(file + ": rope_scaling must be a mapping or null, found " + scaling);
         }
+        if (Boolean.TRUE.equals(json.get("use_sliding_window"))) {
+            throw new UserException(file + ": use_sliding_window true is not supported (sliding-window attention is not "
+                    + "implemented); set it to false");
+        }
         String act = String.valueOf(json.getOrDefault("hidden_act", "silu"));
         if (!act.equals("silu")) {
             throw new UserException(file + ": hidden_act '" + act + "' is not supported; Qwen3 uses silu");

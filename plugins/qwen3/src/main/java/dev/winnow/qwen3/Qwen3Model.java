@@ -70,7 +70,8 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
             throw new UserException(directory + ": the checkpoint has tensor(s) a Qwen3 model does not have: "
                     + String.join(", ", new TreeSet<>(remaining.keySet())));
         }
-        if (yes >= config.vocabSize() || no >= config.vocabSize()) {
+        // only the reranker head reads the answer rows; an embedding model needs no answer tokens
+        if (options.task() == Task.GENERATIVE_RERANKER && (yes < 0 || no < 0 || yes >= config.vocabSize() || no >= config.vocabSize())) {
             throw new UserException(directory + ": answer token ids " + yes + "/" + no + " are outside the vocabulary (" + config.vocabSize() + ")");
         }
     }

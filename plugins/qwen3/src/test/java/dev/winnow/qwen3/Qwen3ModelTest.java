@@ -168,6 +168,11 @@ class Qwen3ModelTest {
         assertEquals("/m/config.json: rope_scaling type 'longrope' is not supported; supported: linear, dynamic (within the "
                 + "original context), default", e.getMessage());
         json.remove("rope_scaling");
+        json.put("use_sliding_window", true);
+        e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
+        assertEquals("/m/config.json: use_sliding_window true is not supported (sliding-window attention is not implemented); "
+                + "set it to false", e.getMessage());
+        json.remove("use_sliding_window");
         json.remove("num_hidden_layers");
         e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
         assertEquals("/m/config.json: missing required key 'num_hidden_layers'", e.getMessage());
@@ -176,6 +181,37 @@ class Qwen3ModelTest {
             UserException missing = assertThrows(UserException.class, () -> new Qwen3Model(c, tinyConfig(), Map.of(),
                     new ModelOptions(Task.EMBEDDING, null, true, 1, Map.of()), Path.of("/m")));
             assertEquals(true, missing.getMessage().startsWith("/m: the checkpoint lacks 25 Qwen3 tensor(s): model.embed_tokens.weight"));
+        }
+    }
+
+    /** attention_bias: q, k, v and o projections all carry a bias (transformers' Qwen3Attention), and each is used. */
+    @Test
+    void attentionBiasLoadsAndUsesAllFourProjectionBiases() {
+        Map<String, Object> json = tinyConfig();
+        json.put("attention_bias", true);
+        Qwen3Config c = Qwen3Config.parse(json, Path.of("config.json"));
+        List<String> names = Qwen3Weights.names(c);
+        for (String proj : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
+            assertEquals(true, names.contains("model.layers.1.self_attn." + proj + ".bias"), proj);
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            int i = 0;
+            for (String name : names) {
+                Shape shape = new Shape(Qwen3Weights.shape(c, name));
+                weights.put(name, name.endsWith("norm.weight") ? m.ones(shape) : m.create(Ops.normal(shape.size(), 0.3, 1000 + i), shape));
+                i++;
+            }
+            ModelOptions options = new ModelOptions(Task.EMBEDDING, "last", false, 1, Map.of());
+            TokenBatch batch = Batches.pad(INPUTS.subList(0, 1), 0, true, m);
+            float[] before = new Qwen3Model(c, json, weights, options, Path.of("tiny")).forward(batch, false).toFloatArray();
+            weights.put("model.layers.1.self_attn.o_proj.bias", weights.get("model.layers.1.self_attn.o_proj.bias").add(1f));
+            float[] after = new Qwen3Model(c, json, weights, options, Path.of("tiny")).forward(batch, false).toFloatArray();
+            double change = 0;
+            for (int k = 0; k < before.length; k++) {
+                change += Math.abs(after[k] - before[k]);
+            }
+            assertEquals(true, change > 1e-2, "o_proj.bias reaches the output, change " + change);
         }
     }
 }
