@@ -64,6 +64,30 @@ public final class Ops {
      * {@link #MASKED} where not).
      */
     public static NDArray attention(NDArray q, NDArray k, NDArray v, @Nullable NDArray additiveMask, double dropout, boolean training) {
+        boolean dropping = training && dropout > 0;
+        if (!dropping && additiveMask != null && fused()) {
+            return TorchScript.run(TorchScript.module("sdpa", SDPA, q.getDevice()), q, k, v, additiveMask);
+        }
+        return composedAttention(q, k, v, additiveMask, dropout, training);
+    }
+
+    /** torch.scaled_dot_product_attention with an additive float mask (no dropout). */
+    static final String SDPA = "  def forward(self: __torch__.M,\n    q: Tensor,\n    k: Tensor,\n    v: Tensor,\n    mask: Tensor) -> Tensor:\n"
+            + "    return torch.scaled_dot_product_attention(q, k, v, mask)\n";
+
+    /**
+     * Whether attention runs through libtorch's fused {@code scaled_dot_product_attention} (a TorchScript kernel)
+     * rather than composed DJL ops: system property {@code winnow.kernels} = {@code auto} (default) or
+     * {@code torchscript} use it, {@code composed} does not. Attention with dropout always runs composed.
+     */
+    public static boolean fused() {
+        String mode = System.getProperty("winnow.kernels", "auto");
+        return !mode.equals("composed");
+    }
+
+    /** The reference composition: matmul, softmax, dropout, matmul. */
+    public static NDArray composedAttention(NDArray q, NDArray k, NDArray v, @Nullable NDArray additiveMask, double dropout,
+            boolean training) {
         long d = q.getShape().get(q.getShape().dimension() - 1);
         NDArray scores = q.matMul(k.swapAxes(-1, -2)).div((float) Math.sqrt(d));
         if (additiveMask != null) {
