@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * The fields of a Qwen3 {@code config.json} the decoder uses. Rope scaling: none, {@code linear} (positions
- * divided by the factor) or {@code dynamic} at lengths within the original context (equal to none); other types
- * are refused naming the key.
+ * divided by the factor) or {@code dynamic} (NTK: beyond {@code max_position_embeddings} real tokens the rotary
+ * base grows as transformers computes it per batch); other types are refused naming the key.
  */
 public record Qwen3Config(
         int vocabSize,
@@ -20,6 +20,7 @@ public record Qwen3Config(
         double rmsNormEps,
         double ropeTheta,
         double ropeLinearFactor,
+        double ropeDynamicFactor,
         boolean tieWordEmbeddings,
         boolean attentionBias,
         int maxPositionEmbeddings) {
@@ -28,18 +29,25 @@ public record Qwen3Config(
         int hidden = integer(json, "hidden_size", file, null);
         int heads = integer(json, "num_attention_heads", file, null);
         double factor = 1.0;
+        double dynamic = 1.0;
         Object scaling = json.get("rope_scaling");
         if (scaling instanceof Map<?, ?> s) {
             Object type = s.get("rope_type") != null ? s.get("rope_type") : s.get("type");
             double f = s.get("factor") instanceof Number n ? n.doubleValue() : 1.0;
             if ("linear".equals(type)) {
                 factor = f;
-            } else if (!"default".equals(type) && !"dynamic".equals(type)) {
-                throw new UserException(file + ": rope_scaling type '" + type + "' is not supported; supported: linear, dynamic "
-                        + "(within the original context), default");
+            } else if ("dynamic".equals(type)) {
+                dynamic = f;
+            } else if (!"default".equals(type)) {
+                throw new UserException(file + ": rope_scaling type '" + type + "' is not supported; supported: linear, dynamic, "
+                        + "default");
             }
         } else if (scaling != null) {
             throw new UserException(file + ": rope_scaling must be a mapping or null, found " + scaling);
+        }
+        if (Boolean.TRUE.equals(json.get("use_sliding_window"))) {
+            throw new UserException(file + ": use_sliding_window true is not supported (sliding-window attention is not "
+                    + "implemented); set it to false");
         }
         String act = String.valueOf(json.getOrDefault("hidden_act", "silu"));
         if (!act.equals("silu")) {
@@ -56,6 +64,7 @@ public record Qwen3Config(
                 number(json, "rms_norm_eps", 1e-6),
                 number(json, "rope_theta", 1_000_000.0),
                 factor,
+                dynamic,
                 Boolean.TRUE.equals(json.get("tie_word_embeddings")),
                 Boolean.TRUE.equals(json.get("attention_bias")),
                 integer(json, "max_position_embeddings", file, 40960));

@@ -70,7 +70,8 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
             throw new UserException(directory + ": the checkpoint has tensor(s) a Qwen3 model does not have: "
                     + String.join(", ", new TreeSet<>(remaining.keySet())));
         }
-        if (yes >= config.vocabSize() || no >= config.vocabSize()) {
+        // only the reranker head reads the answer rows; an embedding model needs no answer tokens
+        if (options.task() == Task.GENERATIVE_RERANKER && (yes < 0 || no < 0 || yes >= config.vocabSize() || no >= config.vocabSize())) {
             throw new UserException(directory + ": answer token ids " + yes + "/" + no + " are outside the vocabulary (" + config.vocabSize() + ")");
         }
     }
@@ -147,7 +148,7 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
         DataType type = x.getDataType();
         // positions counted over real tokens, as transformers derives them for left padding
         NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
-        NDArray invFreq = m.arange(0, d, 2, DataType.FLOAT64).div((double) d).mul(-Math.log(config.ropeTheta())).exp().toType(type, false);
+        NDArray invFreq = m.arange(0, d, 2, DataType.FLOAT64).div((double) d).mul(-Math.log(ropeBase(mask, d))).exp().toType(type, false);
         NDArray freqs = positions.div((float) config.ropeLinearFactor()).expandDims(2).mul(invFreq.reshape(1, 1, d / 2));
         NDArray emb = NDArrays.concat(new ai.djl.ndarray.NDList(freqs, freqs), 2).expandDims(1); // [B, 1, L, d]
         NDArray cos = emb.cos();
@@ -181,6 +182,23 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
             x = x.add(lin.apply(p + "mlp.down_proj", gate.mul(up), training));
         }
         return Ops.rmsNorm(x, w.get("model.norm.weight"), config.rmsNormEps());
+    }
+
+    /**
+     * The rotary base: {@code rope_theta}, or with dynamic NTK scaling past {@code max_position_embeddings} real tokens
+     * {@code theta * (factor * n / max - (factor - 1))^(d / (d - 2))}, n the longest row's real length, as transformers.
+     */
+    private double ropeBase(NDArray mask, int d) {
+        double factor = config.ropeDynamicFactor();
+        if (factor == 1.0) {
+            return config.ropeTheta();
+        }
+        long n = mask.toType(DataType.INT64, false).sum(new int[] {1}).max().getLong();
+        int max = config.maxPositionEmbeddings();
+        if (n <= max) {
+            return config.ropeTheta();
+        }
+        return config.ropeTheta() * Math.pow(factor * n / max - (factor - 1), d / (d - 2.0));
     }
 
     /** {@code x * cos + rotate_half(x) * sin}, rotate_half(x) = [-x2, x1] over the two halves of the head dim. */

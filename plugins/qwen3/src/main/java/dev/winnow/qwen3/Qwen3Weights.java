@@ -14,7 +14,7 @@ final class Qwen3Weights {
             String p = "model.layers." + i + ".";
             for (String proj : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
                 names.add(p + "self_attn." + proj + ".weight");
-                if (c.attentionBias() && !proj.equals("o_proj")) {
+                if (c.attentionBias()) { // transformers' Qwen3Attention: all four projections take attention_bias
                     names.add(p + "self_attn." + proj + ".bias");
                 }
             }
@@ -51,6 +51,9 @@ final class Qwen3Weights {
         }
         if (name.endsWith("k_proj.bias") || name.endsWith("v_proj.bias")) {
             return new long[] {kv};
+        }
+        if (name.endsWith("o_proj.bias")) {
+            return new long[] {h};
         }
         if (name.endsWith("o_proj.weight")) {
             return new long[] {h, q};

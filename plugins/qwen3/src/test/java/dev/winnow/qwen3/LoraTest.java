@@ -93,4 +93,41 @@ class LoraTest {
                     + "down_proj, gate_proj, k_proj, o_proj, q_proj, up_proj, v_proj", e.getMessage());
         }
     }
+
+    /** Autograd through the adapters (A and B of one projection) against central differences, in float32. */
+    @Test
+    void adapterGradientsMatchFiniteDifferences() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Qwen3Model model = Qwen3ModelTest.tiny(m, Task.GENERATIVE_RERANKER, DataType.FLOAT32);
+            TokenBatch batch = Batches.pad(Qwen3ModelTest.INPUTS, 0, true, m);
+            Lora lora = Lora.apply(model, new Lora.Config(4, 8, 0.0, List.of("v_proj"), 5), m);
+            int seed = 0;
+            for (var a : lora.adapters().values()) {
+                a.b().set(Ops.normal(a.b().size(), 0.1, 300 + seed++));
+            }
+            var adapter = lora.adapters().get("model.layers.0.self_attn.v_proj");
+            for (NDArray p : List.of(adapter.a(), adapter.b())) {
+                p.setRequiresGradient(true);
+                try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+                    gc.backward(model.forward(batch, false).sum());
+                }
+                float[] grad = p.getGradient().toFloatArray();
+                float[] values = p.toFloatArray();
+                for (int i : new int[] {0, values.length / 2, values.length - 1}) {
+                    float h = 1e-2f;
+                    float orig = values[i];
+                    values[i] = orig + h;
+                    p.set(values);
+                    double plus = model.forward(batch, false).sum().getFloat();
+                    values[i] = orig - h;
+                    p.set(values);
+                    double minus = model.forward(batch, false).sum().getFloat();
+                    values[i] = orig;
+                    p.set(values);
+                    assertEquals((plus - minus) / (2 * h), grad[i], 2e-3 + 2e-2 * Math.abs(grad[i]), "adapter [" + i + "]");
+                }
+                p.setRequiresGradient(false);
+            }
+        }
+    }
 }

@@ -165,9 +165,13 @@ class Qwen3ModelTest {
         Map<String, Object> json = tinyConfig();
         json.put("rope_scaling", Map.of("rope_type", "longrope", "factor", 4.0));
         UserException e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
-        assertEquals("/m/config.json: rope_scaling type 'longrope' is not supported; supported: linear, dynamic (within the "
-                + "original context), default", e.getMessage());
+        assertEquals("/m/config.json: rope_scaling type 'longrope' is not supported; supported: linear, dynamic, default", e.getMessage());
         json.remove("rope_scaling");
+        json.put("use_sliding_window", true);
+        e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
+        assertEquals("/m/config.json: use_sliding_window true is not supported (sliding-window attention is not implemented); "
+                + "set it to false", e.getMessage());
+        json.remove("use_sliding_window");
         json.remove("num_hidden_layers");
         e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
         assertEquals("/m/config.json: missing required key 'num_hidden_layers'", e.getMessage());
@@ -177,5 +181,79 @@ class Qwen3ModelTest {
                     new ModelOptions(Task.EMBEDDING, null, true, 1, Map.of()), Path.of("/m")));
             assertEquals(true, missing.getMessage().startsWith("/m: the checkpoint lacks 25 Qwen3 tensor(s): model.embed_tokens.weight"));
         }
+    }
+
+    /** attention_bias: q, k, v and o projections all carry a bias (transformers' Qwen3Attention), and each is used. */
+    @Test
+    void attentionBiasLoadsAndUsesAllFourProjectionBiases() {
+        Map<String, Object> json = tinyConfig();
+        json.put("attention_bias", true);
+        Qwen3Config c = Qwen3Config.parse(json, Path.of("config.json"));
+        List<String> names = Qwen3Weights.names(c);
+        for (String proj : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
+            assertEquals(true, names.contains("model.layers.1.self_attn." + proj + ".bias"), proj);
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            int i = 0;
+            for (String name : names) {
+                Shape shape = new Shape(Qwen3Weights.shape(c, name));
+                weights.put(name, name.endsWith("norm.weight") ? m.ones(shape) : m.create(Ops.normal(shape.size(), 0.3, 1000 + i), shape));
+                i++;
+            }
+            ModelOptions options = new ModelOptions(Task.EMBEDDING, "last", false, 1, Map.of());
+            TokenBatch batch = Batches.pad(INPUTS.subList(0, 1), 0, true, m);
+            float[] before = new Qwen3Model(c, json, weights, options, Path.of("tiny")).forward(batch, false).toFloatArray();
+            weights.put("model.layers.1.self_attn.o_proj.bias", weights.get("model.layers.1.self_attn.o_proj.bias").add(1f));
+            float[] after = new Qwen3Model(c, json, weights, options, Path.of("tiny")).forward(batch, false).toFloatArray();
+            double change = 0;
+            for (int k = 0; k < before.length; k++) {
+                change += Math.abs(after[k] - before[k]);
+            }
+            assertEquals(true, change > 1e-2, "o_proj.bias reaches the output, change " + change);
+        }
+    }
+
+    /** Dynamic NTK rope: unchanged within max_position_embeddings, beyond it the same as a larger rope_theta. */
+    @Test
+    void dynamicRopeScalingRaisesTheBaseOnlyBeyondTheOriginalContext() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, Object> plain = tinyConfig();
+            plain.put("max_position_embeddings", 5);
+            Map<String, Object> dynamic = new LinkedHashMap<>(plain);
+            dynamic.put("rope_scaling", Map.of("rope_type", "dynamic", "factor", 2.0));
+            double theta = 10000.0 * Math.pow(2.0 * 8 / 5 - 1, 8 / 6.0); // longest input: 8 real tokens, head_dim 8
+            Map<String, Object> raised = new LinkedHashMap<>(plain);
+            raised.put("rope_theta", theta);
+            ModelOptions options = new ModelOptions(Task.EMBEDDING, "last", false, 1, Map.of());
+            TokenBatch shortBatch = Batches.pad(INPUTS.subList(0, 2), 0, true, m); // 5 and 2 tokens
+            TokenBatch longBatch = Batches.pad(INPUTS, 0, true, m); // up to 8 tokens
+            float[] shortPlain = withConfig(m, plain, options).forward(shortBatch, false).toFloatArray();
+            float[] shortDynamic = withConfig(m, dynamic, options).forward(shortBatch, false).toFloatArray();
+            float[] longPlain = withConfig(m, plain, options).forward(longBatch, false).toFloatArray();
+            float[] longDynamic = withConfig(m, dynamic, options).forward(longBatch, false).toFloatArray();
+            float[] longRaised = withConfig(m, raised, options).forward(longBatch, false).toFloatArray();
+            double differs = 0;
+            for (int k = 0; k < shortPlain.length; k++) {
+                assertEquals(shortPlain[k], shortDynamic[k], 1e-6);
+            }
+            for (int k = 0; k < longPlain.length; k++) {
+                assertEquals(longRaised[k], longDynamic[k], 1e-5);
+                differs += Math.abs(longPlain[k] - longDynamic[k]);
+            }
+            assertEquals(true, differs > 1e-3, "beyond the context the base changes, difference " + differs);
+        }
+    }
+
+    private static Qwen3Model withConfig(NDManager m, Map<String, Object> json, ModelOptions options) {
+        Qwen3Config c = Qwen3Config.parse(json, Path.of("config.json"));
+        Map<String, NDArray> weights = new LinkedHashMap<>();
+        int i = 0;
+        for (String name : Qwen3Weights.names(c)) {
+            Shape shape = new Shape(Qwen3Weights.shape(c, name));
+            weights.put(name, name.endsWith("norm.weight") ? m.ones(shape) : m.create(Ops.normal(shape.size(), 0.3, 1000 + i), shape));
+            i++;
+        }
+        return new Qwen3Model(c, json, weights, options, Path.of("tiny"));
     }
 }
