@@ -1,0 +1,21 @@
+package dev.winnow.embeddinglosses;
+
+import dev.winnow.api.Registrar;
+import dev.winnow.api.WinnowPlugin;
+
+/**
+ * Registers the embedding losses: {@code infonce}, {@code cosine_similarity}, {@code contrastive},
+ * {@code online_contrastive} and {@code matryoshka}.
+ */
+public final class EmbeddingLossesPlugin implements WinnowPlugin {
+    @Override
+    public String name() {
+        return "embedding-losses";
+    }
+
+    @Override
+    public void register(Registrar registrar) {
+        registrar.loss("infonce", InfonceConfig.class, InfonceLoss.class,
+                (config, context) -> new InfonceLoss(config, context.seed()));
+    }
+}
