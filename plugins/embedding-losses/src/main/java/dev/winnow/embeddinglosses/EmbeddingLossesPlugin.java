@@ -1,5 +1,6 @@
 package dev.winnow.embeddinglosses;
 
+import dev.winnow.api.NoConfig;
 import dev.winnow.api.Registrar;
 import dev.winnow.api.WinnowPlugin;
 
@@ -17,5 +18,11 @@ public final class EmbeddingLossesPlugin implements WinnowPlugin {
     public void register(Registrar registrar) {
         registrar.loss("infonce", InfonceConfig.class, InfonceLoss.class,
                 (config, context) -> new InfonceLoss(config, context.seed()));
+        registrar.loss(CosineSimilarityLoss.ID, NoConfig.class, CosineSimilarityLoss.class,
+                (config, context) -> new CosineSimilarityLoss());
+        registrar.loss(ContrastiveLoss.ID, ContrastiveConfig.class, ContrastiveLoss.class,
+                (config, context) -> new ContrastiveLoss(config));
+        registrar.loss(OnlineContrastiveLoss.ID, ContrastiveConfig.class, OnlineContrastiveLoss.class,
+                (config, context) -> new OnlineContrastiveLoss(config));
     }
 }
