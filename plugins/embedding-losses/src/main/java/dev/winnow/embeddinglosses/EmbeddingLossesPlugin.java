@@ -6,7 +6,8 @@ import dev.winnow.api.WinnowPlugin;
 
 /**
  * Registers the embedding losses: {@code infonce}, {@code cosine_similarity}, {@code contrastive},
- * {@code online_contrastive} and {@code matryoshka}.
+ * {@code online_contrastive} and {@code matryoshka}. All take {@link dev.winnow.api.loss.EmbeddingBatch}es and
+ * return a scalar; {@code matryoshka} builds its inner loss through that loss's own registered factory.
  */
 public final class EmbeddingLossesPlugin implements WinnowPlugin {
     @Override
@@ -24,5 +25,6 @@ public final class EmbeddingLossesPlugin implements WinnowPlugin {
                 (config, context) -> new ContrastiveLoss(config));
         registrar.loss(OnlineContrastiveLoss.ID, ContrastiveConfig.class, OnlineContrastiveLoss.class,
                 (config, context) -> new OnlineContrastiveLoss(config));
+        registrar.loss(MatryoshkaLoss.ID, MatryoshkaConfig.class, MatryoshkaLoss.class, MatryoshkaLoss::create);
     }
 }
