@@ -21,7 +21,8 @@ public record InfonceConfig(
                 @Range(min = 0)
                 @Nullable Integer hardNegatives,
         @Doc("Mask likely false negatives: candidates scoring above the positive's cosine plus"
-                + " fake_negative_margin leave the denominator.")
+                + " fake_negative_margin leave the denominator (query-document and query-query terms; also without"
+                + " use_batch, where ms-swift ignores it).")
                 @Default("false")
                 boolean maskFakeNegative,
         @Doc("Margin of mask_fake_negative, in cosine units.")
