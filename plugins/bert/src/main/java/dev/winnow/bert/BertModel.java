@@ -43,7 +43,8 @@ public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTa
         this.config = config;
         this.configJson = new LinkedHashMap<>(configJson);
         this.options = options;
-        this.pooling = options.pooling() == null ? (options.task() == Task.EMBEDDING ? "cls" : "cls") : options.pooling();
+        // sentence-transformers' default pooling is mean; the cross-encoder head reads [CLS] whatever this says
+        this.pooling = options.pooling() == null ? "mean" : options.pooling();
         if (!List.of("cls", "mean", "last").contains(pooling)) {
             throw new UserException("model.pooling '" + pooling + "' is not valid for BERT; valid: cls, mean, last");
         }
