@@ -61,6 +61,7 @@ public interface RecipeCheck {
                 of("bf16-refused", RecipeCheck::bf16Refused),
                 of("fp16-unavailable", RecipeCheck::fp16Unavailable),
                 of("loss-fits-task", RecipeCheck::lossFitsTask),
+                of("embedding-training-unavailable", RecipeCheck::embeddingTrainingUnavailable),
                 of("generative-reranker-needs-causal-lm", RecipeCheck::generativeRerankerNeedsCausalLm),
                 of("data-parallel-unavailable", RecipeCheck::dataParallelUnavailable),
                 of("split-ratio-or-eval", RecipeCheck::splitRatioOrEval),
@@ -117,6 +118,13 @@ public interface RecipeCheck {
         if (!rerankerTask && ranking) {
             problems.add(new Problem(c.at("loss"), "loss", "the loss '" + r.loss().id() + "' is a ranking loss; task "
                     + r.task().id() + " needs an embedding loss"));
+        }
+    }
+
+    private static void embeddingTrainingUnavailable(Recipe r, Context c, List<Problem> problems) {
+        if (r.task() == Task.EMBEDDING) {
+            problems.add(new Problem(c.at("task"), "task", "embedding (bi-encoder) training is not available yet: the "
+                    + "embedding losses exist, the training path that feeds them does not; use reranker or generative_reranker"));
         }
     }
 
