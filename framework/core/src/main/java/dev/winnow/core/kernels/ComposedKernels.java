@@ -80,7 +80,7 @@ public final class ComposedKernels implements Kernels {
 
     @Override
     public NDArray applyRotary(NDArray x, NDArray cos, NDArray sin) {
-        NDList halves = x.split(2, -1);
+        NDList halves = x.split(2, x.getShape().dimension() - 1);
         NDArray rotated = NDArrays.concat(new NDList(halves.get(1).neg(), halves.get(0)), -1);
         return x.mul(cos).add(rotated.mul(sin));
     }

@@ -69,7 +69,8 @@ public final class KernelModule {
             throw new UncheckedIOException("cannot stage a TorchScript kernel archive", e);
         } catch (RuntimeException e) {
             manager.close();
-            throw new WinnowException("libtorch could not load the kernel module:\n" + code, e);
+            throw new WinnowException(
+                    "libtorch could not load a kernel module: " + e.getMessage() + "\n" + code, e);
         } finally {
             if (file != null) {
                 try {

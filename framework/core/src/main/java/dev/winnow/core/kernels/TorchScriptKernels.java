@@ -108,13 +108,21 @@ public final class TorchScriptKernels implements Kernels {
         String qq = cast("q");
         String kk = cast("k");
         String vv = cast("v");
+        if (gqa) {
+            // explicit head repeat: SDPA's enable_gqa (with is_causal) gave wrong query gradients in
+            // libtorch 2.7.1 on CPU (KernelParityTest.attentionGroupedQuery caught it)
+            body.append("    k1 = torch.repeat_interleave(k, ").append(s.group()).append(", 1)\n");
+            body.append("    v1 = torch.repeat_interleave(v, ").append(s.group()).append(", 1)\n");
+            kk = cast("k1");
+            vv = cast("v1");
+        }
         String mm = mask.equals("None") ? "None" : cast(mask);
         body.append("    o = torch.scaled_dot_product_attention(")
                 .append(qq).append(", ").append(kk).append(", ").append(vv)
                 .append(", ").append(mm)
                 .append(", ").append(literal(p))
                 .append(", ").append(isCausal ? "True" : "False")
-                .append(", None, ").append(gqa ? "True" : "False")
+
                 .append(")\n");
         body.append("    return ").append(uncast("o")).append("\n");
         KernelModule module = KernelModule.of(module(params, body.toString()), q.getDevice());
