@@ -18,7 +18,7 @@ import java.util.function.BiFunction;
  * mvn -B -o -q -pl framework/core -am install -DskipTests
  * cd framework/core &amp;&amp; mvn -B -o -q dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
  * java -cp target/classes:target/test-classes:$(cat /tmp/cp.txt) dev.winnow.core.kernels.KernelBench
- * java -cp ... dev.winnow.core.kernels.KernelBench leak 1000000
+ * java -cp ... dev.winnow.core.kernels.KernelBench leak 1000000 [composed]
  * </pre>
  */
 public final class KernelBench {
@@ -26,8 +26,10 @@ public final class KernelBench {
     private KernelBench() {}
 
     public static void main(String[] args) {
-        if (args.length == 2 && args[0].equals("leak")) {
-            leak(Integer.parseInt(args[1]));
+        if (args.length >= 2 && args[0].equals("leak")) {
+            Kernels k = args.length == 3 && args[2].equals("composed")
+                    ? ComposedKernels.INSTANCE : TorchScriptKernels.FP32;
+            leak(k, Integer.parseInt(args[1]));
             return;
         }
         List<Kernels> all = List.of(ComposedKernels.INSTANCE, TorchScriptKernels.FP32,
@@ -77,8 +79,7 @@ public final class KernelBench {
         System.out.printf("%-40s %-18s median %8.2f ms  min %8.2f ms%n", what, k, ms[ms.length / 2], ms[0]);
     }
 
-    private static void leak(int calls) {
-        Kernels k = TorchScriptKernels.FP32;
+    private static void leak(Kernels k, int calls) {
         KernelLeakAndSelectionTest.loop(k, 2_000);
         long before = KernelLeakAndSelectionTest.settled(k);
         long t0 = System.nanoTime();
@@ -88,7 +89,7 @@ public final class KernelBench {
                     (KernelLeakAndSelectionTest.nativeBytes() - before) >> 20);
         }
         long grown = KernelLeakAndSelectionTest.settled(k) - before;
-        System.out.printf("%d rmsNorm forward+backward calls in %.0f s: native memory grew %d MiB%n",
-                calls, (System.nanoTime() - t0) / 1e9, grown >> 20);
+        System.out.printf("%d %s rmsNorm forward+backward calls in %.0f s: native memory grew %d MiB%n",
+                calls, k, (System.nanoTime() - t0) / 1e9, grown >> 20);
     }
 }
