@@ -20,6 +20,11 @@ import java.util.function.BiFunction;
  * java -cp target/classes:target/test-classes:$(cat /tmp/cp.txt) dev.winnow.core.kernels.KernelBench
  * java -cp ... dev.winnow.core.kernels.KernelBench leak 1000000 [composed]
  * </pre>
+ *
+ * <p>Measured on the 2-core CPU build machine: native memory rises about 240 MiB over the first
+ * 100k calls and then stays flat (within 6 MiB) up to a million calls; the composed DJL kernels
+ * show the same plateau, so it is libtorch's and malloc's working set, not a per-call leak
+ * (which would grow linearly).
  */
 public final class KernelBench {
 
