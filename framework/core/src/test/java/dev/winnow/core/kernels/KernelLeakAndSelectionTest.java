@@ -1,0 +1,123 @@
+package dev.winnow.core.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.winnow.api.UserException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class KernelLeakAndSelectionTest {
+
+    @Test
+    void modeParsesRecipeValuesAndRejectsOthers() {
+        assertEquals(KernelMode.AUTO, KernelMode.parse("auto"));
+        assertEquals(KernelMode.TORCHSCRIPT, KernelMode.parse(" TorchScript "));
+        UserException e = assertThrows(UserException.class, () -> KernelMode.parse("fast"));
+        assertTrue(e.getMessage().contains("auto, composed, torchscript"), e.getMessage());
+    }
+
+    @Test
+    void selectionFollowsModeAndPrecision() {
+        assertSame(ComposedKernels.INSTANCE, Kernels.select(KernelMode.COMPOSED, false));
+        assertSame(TorchScriptKernels.FP32, Kernels.select(KernelMode.AUTO, false));
+        assertSame(TorchScriptKernels.BF16, Kernels.select(KernelMode.AUTO, true));
+        assertSame(TorchScriptKernels.BF16, Kernels.select(KernelMode.TORCHSCRIPT, true));
+        UserException e = assertThrows(UserException.class,
+                () -> Kernels.select(KernelMode.COMPOSED, true));
+        assertTrue(e.getMessage().contains("bf16"), e.getMessage());
+    }
+
+    @Test
+    void shapeMistakesAreNamed() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray q = m.zeros(new Shape(1, 3, 2, 4));
+            NDArray k = m.zeros(new Shape(1, 2, 2, 4));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> TorchScriptKernels.FP32.attention(q, k, k, null, false, 0, false));
+            assertTrue(e.getMessage().contains("multiple of Hkv"), e.getMessage());
+        }
+    }
+
+    /**
+     * Twenty thousand kernel calls with gradients, each in its own manager, must not grow native
+     * memory. Each call touches 8 KiB arrays, so leaking even one array per call would add over
+     * 150 MiB; the bound is 64 MiB of resident memory beyond the Java heap. The million-call
+     * version is {@code KernelBench leak 1000000} (see its javadoc).
+     */
+    @Test
+    void twentyThousandCallsDoNotGrowNativeMemory() {
+        Kernels k = TorchScriptKernels.FP32;
+        loop(k, 2_000); // warm up: module cache, allocator pools, JIT
+        long before = settled(k);
+        loop(k, 20_000);
+        long grown = settled(k) - before;
+        assertTrue(grown < 64L << 20, "native memory grew by " + (grown >> 20) + " MiB");
+    }
+
+    /**
+     * The least of three samples of {@link #nativeBytes}, 500 calls apart: malloc arenas make a
+     * single sample swing by about 40 MiB on a steady loop, the minimum much less.
+     */
+    static long settled(Kernels k) {
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            loop(k, 500);
+            least = Math.min(least, nativeBytes());
+        }
+        return least;
+    }
+
+    /** Runs rmsNorm forward and backward {@code n} times; returns the last loss. */
+    static float loop(Kernels k, int n) {
+        float last = 0;
+        float[] data = new float[8 * 256];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (i % 17) * 0.1f - 0.8f;
+        }
+        for (int i = 0; i < n; i++) {
+            try (NDManager m = NDManager.newBaseManager();
+                    GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray x = m.create(data, new Shape(8, 256));
+                NDArray w = m.ones(new Shape(256));
+                x.setRequiresGradient(true);
+                NDArray loss = k.rmsNorm(x, w, 1e-6).square().sum();
+                gc.backward(loss);
+                if (i == n - 1) {
+                    last = loss.getFloat();
+                }
+            }
+        }
+        return last;
+    }
+
+    /** Resident set size minus the committed Java heap, after a collection. */
+    static long nativeBytes() {
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        return rss() - rt.totalMemory();
+    }
+
+    static long rss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
+    }
+}
