@@ -1,6 +1,7 @@
 package dev.winnow.core.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.winnow.core.kernels.KernelModule;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -66,13 +67,18 @@ public final class Ops {
     public static NDArray attention(NDArray q, NDArray k, NDArray v, @Nullable NDArray additiveMask, double dropout, boolean training) {
         boolean dropping = training && dropout > 0;
         if (!dropping && additiveMask != null && fused()) {
-            return TorchScript.run(TorchScript.module("sdpa", SDPA, q.getDevice()), q, k, v, additiveMask);
+            return KernelModule.of(SDPA, q.getDevice()).forward(q, k, v, additiveMask).singletonOrThrow();
         }
         return composedAttention(q, k, v, additiveMask, dropout, training);
     }
 
-    /** torch.scaled_dot_product_attention with an additive float mask (no dropout). */
-    static final String SDPA = "  def forward(self: __torch__.M,\n    q: Tensor,\n    k: Tensor,\n    v: Tensor,\n    mask: Tensor) -> Tensor:\n"
+    /**
+     * torch.scaled_dot_product_attention with an additive mask of the inputs' dtype (no dropout), as a TorchScript
+     * module of the kernel layer ({@link KernelModule} writes, loads and caches it per device).
+     */
+    static final String SDPA = "class M(Module):\n  __parameters__ = []\n  __buffers__ = []\n  training : bool\n"
+            + "  _is_full_backward_hook : Optional[bool]\n"
+            + "  def forward(self: __torch__.M,\n    q: Tensor,\n    k: Tensor,\n    v: Tensor,\n    mask: Tensor) -> Tensor:\n"
             + "    return torch.scaled_dot_product_attention(q, k, v, mask)\n";
 
     /**
