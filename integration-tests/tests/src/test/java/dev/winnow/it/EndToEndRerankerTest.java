@@ -19,10 +19,7 @@ import dev.winnow.core.testing.TestResources;
 import dev.winnow.core.weights.SafetensorsReader;
 import dev.winnow.core.weights.SafetensorsWriter;
 import dev.winnow.rankingeval.RerankingEvaluator;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -142,22 +139,13 @@ class EndToEndRerankerTest {
                 devices: {devices: [cpu]}
                 output_dir: %s
                 """.formatted(model, train, train, run));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code = dev.winnow.cli.Main.run(List.of(recipe.toString()), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(out, true, StandardCharsets.UTF_8));
-        String log = out.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, log);
+        Runs.run(recipe);
 
         // the loss goes down
-        List<Double> losses = new ArrayList<>();
-        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
-            Map<?, ?> row = JSON.readValue(line, Map.class);
-            if (row.get("loss") instanceof Number n) {
-                losses.add(n.doubleValue());
-            }
-        }
-        double first = losses.subList(0, 4).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        double last = losses.subList(losses.size() - 4, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        List<Double> losses = Runs.losses(run);
+        double[] fl = Runs.firstAndLast(losses, 4);
+        double first = fl[0];
+        double last = fl[1];
         assertTrue(last < first * 0.7, "loss did not go down: " + losses);
 
         // the export is a Hugging Face cross-encoder holding the final checkpoint's weights, bit for bit

@@ -15,13 +15,9 @@ import dev.winnow.core.nn.Ops;
 import dev.winnow.core.testing.TestResources;
 import dev.winnow.core.weights.SafetensorsReader;
 import dev.winnow.core.weights.SafetensorsWriter;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -119,19 +115,11 @@ class Qwen3EndToEndTest {
                 devices: {devices: [cpu]}
                 output_dir: %s
                 """.formatted(model, train, train, run));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
-        int code = dev.winnow.cli.Main.run(List.of(recipe.toString()), ps, ps);
-        String log = out.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, log);
-        List<Double> losses = new ArrayList<>();
-        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
-            if (JSON.readValue(line, Map.class).get("loss") instanceof Number n) {
-                losses.add(n.doubleValue());
-            }
-        }
-        double first = losses.subList(0, 3).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        double last = losses.subList(losses.size() - 3, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        Runs.run(recipe);
+        List<Double> losses = Runs.losses(run);
+        double[] fl = Runs.firstAndLast(losses, 3);
+        double first = fl[0];
+        double last = fl[1];
         assertTrue(last < first * 0.8, "loss did not go down: " + losses);
 
         Path export = run.resolve("export");
@@ -185,17 +173,11 @@ class Qwen3EndToEndTest {
                 devices: {devices: [cpu]}
                 output_dir: %s
                 """.formatted(model, train, train, run));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
-        assertEquals(0, dev.winnow.cli.Main.run(List.of(recipe.toString()), ps, ps), out.toString(StandardCharsets.UTF_8));
-        List<Double> losses = new ArrayList<>();
-        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
-            if (JSON.readValue(line, Map.class).get("loss") instanceof Number n) {
-                losses.add(n.doubleValue());
-            }
-        }
-        double first = losses.subList(0, 3).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        double last = losses.subList(losses.size() - 3, losses.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        Runs.run(recipe);
+        List<Double> losses = Runs.losses(run);
+        double[] fl = Runs.firstAndLast(losses, 3);
+        double first = fl[0];
+        double last = fl[1];
         assertTrue(last < first * 0.9, "loss did not go down: " + losses);
         Path export = run.resolve("export");
         Map<?, ?> adapterConfig = JSON.readValue(export.resolve("adapter/adapter_config.json").toFile(), Map.class);
