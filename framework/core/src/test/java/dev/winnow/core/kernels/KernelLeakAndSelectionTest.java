@@ -50,19 +50,21 @@ class KernelLeakAndSelectionTest {
     }
 
     /**
-     * Twenty thousand kernel calls with gradients, each in its own manager, must not grow native
-     * memory. Each call touches 8 KiB arrays, so leaking even one array per call would add over
-     * 150 MiB; the bound is 64 MiB of resident memory beyond the Java heap. The million-call
-     * version is {@code KernelBench leak 1000000} (see its javadoc).
+     * Kernel calls with gradients, each in its own manager, must not grow native memory in the steady
+     * state. The allocator's pools fill during the first ten thousand or so calls (the million-call
+     * run, {@code KernelBench leak 1000000}, plateaus after that), so growth is measured over a
+     * second window of 10,000 calls: leaking even one 8 KiB array per call would add 80 MiB there;
+     * the bound is 48 MiB of resident memory beyond the Java heap.
      */
     @Test
     void twentyThousandCallsDoNotGrowNativeMemory() {
         Kernels k = TorchScriptKernels.FP32;
         loop(k, 2_000); // warm up: module cache, allocator pools, JIT
+        loop(k, 10_000); // the allocator's pools keep filling for a while
         long before = settled(k);
-        loop(k, 20_000);
+        loop(k, 10_000);
         long grown = settled(k) - before;
-        assertTrue(grown < 64L << 20, "native memory grew by " + (grown >> 20) + " MiB");
+        assertTrue(grown < 48L << 20, "native memory grew by " + (grown >> 20) + " MiB over 10,000 steady-state calls");
     }
 
     /**
