@@ -6,6 +6,7 @@ import dev.winnow.api.eval.Evaluator;
 import dev.winnow.api.export.Exporter;
 import dev.winnow.api.loss.Loss;
 import dev.winnow.api.model.ModelArchitecture;
+import dev.winnow.api.text.EmbeddingTemplate;
 import dev.winnow.api.text.PromptTemplate;
 
 /**
@@ -47,6 +48,12 @@ public interface Registrar {
     default <C extends Record> void template(
             String id, Class<C> configType, ComponentFactory<C, ? extends PromptTemplate> factory) {
         add(ComponentKind.TEMPLATE, id, configType, PromptTemplate.class, factory);
+    }
+
+    /** A template for {@code task: embedding}: single queries and documents rather than pairs. */
+    default <C extends Record> void embeddingTemplate(
+            String id, Class<C> configType, ComponentFactory<C, ? extends EmbeddingTemplate> factory) {
+        add(ComponentKind.TEMPLATE, id, configType, EmbeddingTemplate.class, factory);
     }
 
     default <C extends Record> void evaluator(

@@ -169,6 +169,11 @@ public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTa
     }
 
     @Override
+    public @org.jspecify.annotations.Nullable String pooling() {
+        return options.task() == Task.EMBEDDING ? pooling : null;
+    }
+
+    @Override
     public Task task() {
         return options.task();
     }

@@ -12,6 +12,11 @@ import dev.winnow.api.loss.EmbeddingLoss;
 public final class ContrastiveLoss implements EmbeddingLoss {
     static final String ID = "contrastive";
 
+    @Override
+    public boolean labelledPairs() {
+        return true;
+    }
+
     private final double margin;
 
     public ContrastiveLoss(ContrastiveConfig config) {

@@ -13,6 +13,11 @@ public final class CosineSimilarityLoss implements EmbeddingLoss {
     static final String ID = "cosine_similarity";
 
     @Override
+    public boolean labelledPairs() {
+        return true;
+    }
+
+    @Override
     public NDArray compute(EmbeddingBatch batch) {
         NDArray labels = Embeddings.labels(batch, ID);
         float[] valid = new float[(int) batch.queries().getShape().get(0)];

@@ -5,7 +5,7 @@ import dev.winnow.api.Registrar;
 import dev.winnow.api.WinnowPlugin;
 
 /**
- * Registers the embedding losses: {@code infonce}, {@code cosine_similarity}, {@code contrastive},
+ * Registers the embedding losses: {@code infonce}, {@code cached_infonce}, {@code cosine_similarity}, {@code contrastive},
  * {@code online_contrastive} and {@code matryoshka}. All take {@link dev.winnow.api.loss.EmbeddingBatch}es and
  * return a scalar; {@code matryoshka} builds its inner loss through that loss's own registered factory.
  */
@@ -19,6 +19,8 @@ public final class EmbeddingLossesPlugin implements WinnowPlugin {
     public void register(Registrar registrar) {
         registrar.loss("infonce", InfonceConfig.class, InfonceLoss.class,
                 (config, context) -> new InfonceLoss(config, context.seed()));
+        registrar.loss(CachedInfonceLoss.ID, CachedInfonceConfig.class, CachedInfonceLoss.class,
+                (config, context) -> new CachedInfonceLoss(config, context.seed()));
         registrar.loss(CosineSimilarityLoss.ID, NoConfig.class, CosineSimilarityLoss.class,
                 (config, context) -> new CosineSimilarityLoss());
         registrar.loss(ContrastiveLoss.ID, ContrastiveConfig.class, ContrastiveLoss.class,

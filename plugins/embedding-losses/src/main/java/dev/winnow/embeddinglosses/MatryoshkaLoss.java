@@ -71,6 +71,11 @@ public final class MatryoshkaLoss implements EmbeddingLoss {
         return new MatryoshkaLoss(inner, config.dims(), weights);
     }
 
+    @Override
+    public boolean labelledPairs() {
+        return inner.labelledPairs();
+    }
+
     public EmbeddingLoss inner() {
         return inner;
     }

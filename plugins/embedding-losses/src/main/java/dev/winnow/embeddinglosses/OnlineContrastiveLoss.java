@@ -16,6 +16,11 @@ import dev.winnow.api.loss.EmbeddingLoss;
 public final class OnlineContrastiveLoss implements EmbeddingLoss {
     static final String ID = "online_contrastive";
 
+    @Override
+    public boolean labelledPairs() {
+        return true;
+    }
+
     private final double margin;
 
     public OnlineContrastiveLoss(ContrastiveConfig config) {

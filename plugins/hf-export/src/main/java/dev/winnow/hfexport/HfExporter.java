@@ -22,7 +22,8 @@ import java.util.TreeMap;
 /**
  * Writes {@code config.json}, {@code model.safetensors} (sharded by size), the tokenizer files of the source
  * model and a model card. For rerankers, {@code config.json} carries the {@code sentence_transformers} block that
- * sentence-transformers' {@code CrossEncoder} reads its activation from.
+ * sentence-transformers' {@code CrossEncoder} reads its activation from; embedding models get the
+ * sentence-transformers module files (see {@link SentenceTransformersFiles}).
  */
 public final class HfExporter implements Exporter {
     /** Tokenizer and vocabulary files copied from the source model when present. */
@@ -65,6 +66,9 @@ public final class HfExporter implements Exporter {
                     Files.copy(src, out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
+            if (request.embedding() != null) {
+                SentenceTransformersFiles.write(out, request.embedding(), configJson);
+            }
             if (config.modelCard()) {
                 Files.writeString(out.resolve("README.md"), modelCard(request, configJson), StandardCharsets.UTF_8);
             }
@@ -96,9 +100,11 @@ public final class HfExporter implements Exporter {
             sb.append("```python\nfrom sentence_transformers import CrossEncoder\nmodel = CrossEncoder(\"path/to/this/dir\")\n")
                     .append("scores = model.predict([(\"query\", \"document\")])\n```\n\n");
         } else {
-            sb.append("```python\nfrom sentence_transformers import SentenceTransformer\nmodel = SentenceTransformer(\"path/to/this/dir\")\n```\n\n");
+            sb.append("```python\nfrom sentence_transformers import SentenceTransformer\nmodel = SentenceTransformer(\"path/to/this/dir\")\n")
+                    .append("queries = model.encode([\"query\"], prompt_name=\"query\")\ndocuments = model.encode([\"document\"])\n```\n\n");
         }
-        sb.append("Winnow (Java/Kotlin): `CrossEncoder.load(Path.of(\"path/to/this/dir\")).predict(pairs)`.\n\n");
+        sb.append(reranker ? "Winnow (Java/Kotlin): `CrossEncoder.load(Path.of(\"path/to/this/dir\")).predict(pairs)`.\n\n"
+                : "Winnow (Java/Kotlin): `Embedder.load(Path.of(\"path/to/this/dir\")).encodeQueries(queries)`.\n\n");
         sb.append("## Recipe\n\nThe fully resolved recipe that produced this model (data paths as given at training time):\n\n```yaml\n")
                 .append(request.recipeYaml().strip()).append("\n```\n");
         return sb.toString();

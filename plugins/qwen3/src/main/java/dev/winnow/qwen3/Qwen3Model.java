@@ -47,10 +47,20 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
         this.options = options;
         this.yes = options.extra().get("positive_token_id") instanceof Number n ? n.longValue() : 9693;
         this.no = options.extra().get("negative_token_id") instanceof Number n ? n.longValue() : 2152;
+        if (options.task() == Task.EMBEDDING && options.pooling() != null && !options.pooling().equals("last")) {
+            throw new UserException("model.pooling '" + options.pooling() + "' is not valid for a Qwen3 embedding model: a "
+                    + "causal decoder pools its last token; valid: last");
+        }
         List<String> missing = new ArrayList<>();
-        Map<String, NDArray> remaining = new LinkedHashMap<>(checkpoint);
+        Map<String, NDArray> remaining = new LinkedHashMap<>();
+        // Qwen3-Embedding checkpoints are saved from the bare Qwen3Model: the same tensors without "model."
+        boolean bare = checkpoint.containsKey("embed_tokens.weight") && !checkpoint.containsKey("model.embed_tokens.weight");
+        checkpoint.forEach((name, array) -> remaining.put(bare && !name.startsWith("lm_head.") ? "model." + name : name, array));
         for (String name : Qwen3Weights.names(config)) {
             NDArray a = remaining.remove(name);
+            if (a == null && name.equals("lm_head.weight") && options.task() == Task.EMBEDDING) {
+                continue; // an embedding model never reads the output embedding (Qwen3-Embedding-8B ships none)
+            }
             if (a == null) {
                 missing.add(name);
                 continue;
@@ -110,6 +120,11 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
     @Override
     public ParameterSet parameters() {
         return parameters;
+    }
+
+    @Override
+    public @org.jspecify.annotations.Nullable String pooling() {
+        return options.task() == Task.EMBEDDING ? "last" : null;
     }
 
     NDArray outputEmbedding() {

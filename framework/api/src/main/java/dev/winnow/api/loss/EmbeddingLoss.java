@@ -6,4 +6,12 @@ import ai.djl.ndarray.NDArray;
 @FunctionalInterface
 public interface EmbeddingLoss extends Loss {
     NDArray compute(EmbeddingBatch batch);
+
+    /**
+     * Whether the loss reads labelled pairs (one document per row with a float label: cosine_similarity,
+     * contrastive) rather than a positive followed by negatives (infonce). The runner lays batches out accordingly.
+     */
+    default boolean labelledPairs() {
+        return false;
+    }
 }

@@ -16,6 +16,11 @@ public interface WinnowModel extends AutoCloseable {
 
     ParameterSet parameters();
 
+    /** For {@code task: embedding}: the pooling in use (cls, mean or last); null for other tasks. */
+    default @org.jspecify.annotations.Nullable String pooling() {
+        return null;
+    }
+
     ai.djl.ndarray.NDArray forward(TokenBatch batch, boolean training);
 
     /** The {@code config.json} an export writes, with {@code architectures} set for this task's head. */

@@ -1,11 +1,10 @@
 package dev.winnow.core.infer;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.winnow.api.UserException;
 import dev.winnow.api.model.ModelOptions;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.WinnowModel;
@@ -14,7 +13,6 @@ import dev.winnow.core.engine.WinnowEngine;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
 import dev.winnow.core.registry.ComponentRegistry;
-import dev.winnow.core.text.Batches;
 import dev.winnow.core.text.HfTokenizer;
 import dev.winnow.core.text.TruncationCounter;
 import java.io.IOException;
@@ -35,14 +33,23 @@ public final class Embedder implements AutoCloseable {
     private final HfTokenizer tokenizer;
     private final int maxLength;
     private final int batchSize;
+    private final String queryPrompt;
+    private final String documentPrompt;
+    private final int dimensions;
+    private final boolean owner;
     private final TruncationCounter truncation = new TruncationCounter();
 
-    private Embedder(NDManager manager, WinnowModel model, HfTokenizer tokenizer, int maxLength, int batchSize) {
+    private Embedder(NDManager manager, WinnowModel model, HfTokenizer tokenizer, int maxLength, int batchSize, String queryPrompt,
+            String documentPrompt, int dimensions, boolean owner) {
         this.manager = manager;
         this.model = model;
         this.tokenizer = tokenizer;
         this.maxLength = maxLength;
         this.batchSize = batchSize;
+        this.queryPrompt = queryPrompt;
+        this.documentPrompt = documentPrompt;
+        this.dimensions = dimensions;
+        this.owner = owner;
     }
 
     public static Embedder load(Path directory) {
@@ -62,46 +69,74 @@ public final class Embedder implements AutoCloseable {
             WinnowModel model = new ModelLoader(ComponentRegistry.discover()).load(dir, "auto",
                     new ModelOptions(Task.EMBEDDING, mode, normalize, 1, Map.of()), manager);
             HfTokenizer tokenizer = HfTokenizer.load(dir.path());
-            return new Embedder(manager, model, tokenizer, Math.min(maxLength, tokenizer.modelMaxLength()), batchSize);
+            JsonNode prompts = readJson(dir.path().resolve("config_sentence_transformers.json")).path("prompts");
+            return new Embedder(manager, model, tokenizer, Math.min(maxLength, tokenizer.modelMaxLength()), batchSize,
+                    prompts.path("query").asText(""), prompts.path("document").asText(""), 0, true);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
     }
 
-    /** One vector per text, in order. */
+    /** One vector per text, in order, each text encoded as it is (no prompt). */
     public float[][] encode(List<String> texts) {
+        return encode(texts, "");
+    }
+
+    /**
+     * Queries: each text after the model's query prompt ({@code prompts.query} of
+     * {@code config_sentence_transformers.json}, as sentence-transformers' {@code prompt_name="query"}; for
+     * Qwen3-Embedding {@code "Instruct: ...\nQuery:"}).
+     */
+    public float[][] encodeQueries(List<String> queries) {
+        return encode(queries, queryPrompt);
+    }
+
+    /** Documents: each text after the model's document prompt ({@code prompts.document}; usually none). */
+    public float[][] encodeDocuments(List<String> documents) {
+        return encode(documents, documentPrompt);
+    }
+
+    /** The prompt {@link #encodeQueries} puts before each query. */
+    public String queryPrompt() {
+        return queryPrompt;
+    }
+
+    /**
+     * The same embedder returning only the first {@code dimensions} components of each vector, re-normalised
+     * (Matryoshka truncation, as sentence-transformers' {@code truncate_dim}); it shares this one's model.
+     */
+    public Embedder truncated(int dimensions) {
+        if (dimensions < 1) {
+            throw new UserException("Matryoshka dimensions must be at least 1, got " + dimensions);
+        }
+        return new Embedder(manager, model, tokenizer, maxLength, batchSize, queryPrompt, documentPrompt, dimensions, false);
+    }
+
+    private float[][] encode(List<String> texts, String prompt) {
         List<Encoded> encoded = new ArrayList<>(texts.size());
         for (String t : texts) {
-            Encoded e = tokenizer.encode(t, true);
-            if (e.ids().length > maxLength) {
-                long[] ids = java.util.Arrays.copyOf(e.ids(), maxLength);
-                ids[maxLength - 1] = e.ids()[e.ids().length - 1]; // keep the closing special token
-                e = new Encoded(ids, java.util.Arrays.copyOf(e.typeIds(), maxLength), true);
-            }
+            Encoded e = tokenizer.encodeSingle(prompt + t, -1, maxLength);
             truncation.record(e.truncated());
             encoded.add(e);
         }
-        float[][] out = new float[texts.size()][];
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            for (int[] batch : Batches.byLength(encoded, batchSize)) {
-                List<Encoded> rows = new ArrayList<>();
-                for (int i : batch) {
-                    rows.add(encoded.get(i));
+        float[][] out = TextVectors.encode(model, tokenizer, encoded, batchSize, manager, false);
+        if (dimensions > 0) {
+            for (int i = 0; i < out.length; i++) {
+                if (dimensions > out[i].length) {
+                    throw new UserException("cannot truncate " + out[i].length + "-dimensional embeddings to " + dimensions);
                 }
-                try (NDManager scope = manager.newSubManager()) {
-                    NDArray vectors = model.forward(Batches.pad(rows, tokenizer.padId(), tokenizer.padLeft(), scope), false);
-                    float[] flat = vectors.toFloatArray();
-                    int dim = flat.length / batch.length;
-                    for (int r = 0; r < batch.length; r++) {
-                        out[batch[r]] = java.util.Arrays.copyOfRange(flat, r * dim, (r + 1) * dim);
-                    }
+                float[] v = java.util.Arrays.copyOf(out[i], dimensions);
+                double norm = 0;
+                for (float x : v) {
+                    norm += (double) x * x;
                 }
+                float inv = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
+                for (int j = 0; j < v.length; j++) {
+                    v[j] *= inv;
+                }
+                out[i] = v;
             }
-        } finally {
-            JniUtils.setGradMode(grad);
         }
         return out;
     }
@@ -112,6 +147,9 @@ public final class Embedder implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!owner) {
+            return; // a truncated view: the embedder it came from owns the model
+        }
         try {
             tokenizer.close();
         } finally {
@@ -121,21 +159,25 @@ public final class Embedder implements AutoCloseable {
 
     /** sentence-transformers' pooling config of a model directory: cls, mean or last (lasttoken); mean by default. */
     static String poolingOf(Path dir) {
-        Path config = dir.resolve("1_Pooling/config.json");
-        if (!Files.isRegularFile(config)) {
-            return "mean";
+        JsonNode n = readJson(dir.resolve("1_Pooling/config.json"));
+        if (n.path("pooling_mode_cls_token").asBoolean(false)) {
+            return "cls";
+        }
+        if (n.path("pooling_mode_lasttoken").asBoolean(false)) {
+            return "last";
+        }
+        return "mean";
+    }
+
+    /** A sentence-transformers config file; an empty node when absent. */
+    private static JsonNode readJson(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         }
         try {
-            JsonNode n = new ObjectMapper().readTree(config.toFile());
-            if (n.path("pooling_mode_cls_token").asBoolean(false)) {
-                return "cls";
-            }
-            if (n.path("pooling_mode_lasttoken").asBoolean(false)) {
-                return "last";
-            }
-            return "mean";
+            return new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
-            return "mean";
+            throw new UserException(file + " is not valid JSON: " + e.getMessage());
         }
     }
 }

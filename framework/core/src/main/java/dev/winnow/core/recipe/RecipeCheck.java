@@ -3,6 +3,7 @@ package dev.winnow.core.recipe;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.winnow.api.loss.RankingLoss;
 import dev.winnow.api.model.Task;
+import dev.winnow.api.text.EmbeddingTemplate;
 import dev.winnow.core.recipe.Recipe.Precision;
 import dev.winnow.core.recipe.Recipe.Strategy;
 import dev.winnow.core.recipe.Recipe.TrainSection;
@@ -61,7 +62,7 @@ public interface RecipeCheck {
                 of("bf16-refused", RecipeCheck::bf16Refused),
                 of("fp16-unavailable", RecipeCheck::fp16Unavailable),
                 of("loss-fits-task", RecipeCheck::lossFitsTask),
-                of("embedding-training-unavailable", RecipeCheck::embeddingTrainingUnavailable),
+                of("template-fits-task", RecipeCheck::templateFitsTask),
                 of("generative-reranker-needs-causal-lm", RecipeCheck::generativeRerankerNeedsCausalLm),
                 of("data-parallel-unavailable", RecipeCheck::dataParallelUnavailable),
                 of("split-ratio-or-eval", RecipeCheck::splitRatioOrEval),
@@ -121,10 +122,16 @@ public interface RecipeCheck {
         }
     }
 
-    private static void embeddingTrainingUnavailable(Recipe r, Context c, List<Problem> problems) {
-        if (r.task() == Task.EMBEDDING) {
-            problems.add(new Problem(c.at("task"), "task", "embedding (bi-encoder) training is not available yet: the "
-                    + "embedding losses exist, the training path that feeds them does not; use reranker or generative_reranker"));
+    private static void templateFitsTask(Recipe r, Context c, List<Problem> problems) {
+        boolean single = EmbeddingTemplate.class.isAssignableFrom(r.template().registration().produces());
+        if (r.task() == Task.EMBEDDING && !single) {
+            problems.add(new Problem(c.at("template"), "template", "template '" + r.template().id() + "' renders (query, "
+                    + "document) pairs for rerankers; task embedding encodes single texts: use template: text (BERT-family "
+                    + "models, optional query_prompt) or qwen3-embedding"));
+        }
+        if (r.task() != Task.EMBEDDING && single) {
+            problems.add(new Problem(c.at("template"), "template", "template '" + r.template().id() + "' renders single "
+                    + "texts for embedding models; task " + r.task().id() + " needs a pair template such as pair or qwen3-reranker"));
         }
     }
 

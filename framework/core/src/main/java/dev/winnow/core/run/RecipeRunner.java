@@ -12,6 +12,13 @@ import dev.winnow.api.data.DatasetFormat;
 import dev.winnow.api.data.QueryRecord;
 import dev.winnow.api.eval.EvalResult;
 import dev.winnow.api.eval.Evaluator;
+import dev.winnow.api.eval.Scorer;
+import dev.winnow.api.export.EmbeddingExport;
+import dev.winnow.api.loss.EmbeddingLoss;
+import dev.winnow.api.model.Task;
+import dev.winnow.api.text.EmbeddingTemplate;
+import dev.winnow.core.data.GroupingOptions;
+import dev.winnow.core.infer.EncoderScorer;
 import dev.winnow.api.export.ExportRequest;
 import dev.winnow.api.export.Exporter;
 import dev.winnow.api.loss.Loss;
@@ -104,9 +111,11 @@ public final class RecipeRunner {
         Components components = new Components(registry, seed, Path.of("."));
         PromptTemplate template = components.create(recipe.template());
         Loss loss = components.create(recipe.loss());
-        if (!(loss instanceof RankingLoss rankingLoss)) {
-            throw new UserException("task " + recipe.task().id() + " trains with a ranking loss; '" + recipe.loss().id()
-                    + "' is not one (embedding training is not available yet)");
+        boolean embedding = recipe.task() == Task.EMBEDDING;
+        // the recipe check has matched loss and template to the task; these casts only restate it
+        if (embedding ? !(loss instanceof EmbeddingLoss && template instanceof EmbeddingTemplate) : !(loss instanceof RankingLoss)) {
+            throw new UserException("task " + recipe.task().id() + " cannot train with loss '" + recipe.loss().id()
+                    + "' and template '" + recipe.template().id() + "'");
         }
         List<Evaluator> evaluators = recipe.eval().evaluators().stream().map(components::create).toList();
 
@@ -145,7 +154,9 @@ public final class RecipeRunner {
             int maxLength = Math.min(recipe.model().maxLength(), tokenizer.modelMaxLength());
             out.println("model: " + model.architecture() + " " + recipe.task().id() + ", " + model.parameters().elementCount()
                     + " parameters, max_length " + maxLength + ", device " + device);
-            PairScorer scorer = new PairScorer(model, tokenizer, template, maxLength, recipe.eval().batchSize(), manager);
+            Scorer scorer = embedding
+                    ? new EncoderScorer(model, tokenizer, (EmbeddingTemplate) template, maxLength, recipe.eval().batchSize(), manager)
+                    : new PairScorer(model, tokenizer, template, maxLength, recipe.eval().batchSize(), manager);
 
             Map<String, Double> evalBefore = Map.of();
             Map<String, Double> testBefore = Map.of();
@@ -176,7 +187,14 @@ public final class RecipeRunner {
                         model.parameters().elementCount());
                 trainSet = lora.parameters();
             }
-            GroupPlan plan = new GroupPlan(new Grouper(trainRecords, recipe.data().grouping(), seed), recipe.train().batchSize());
+            GroupingOptions grouping = recipe.data().grouping();
+            if (embedding && ((EmbeddingLoss) loss).labelledPairs() && !grouping.pointwise()) {
+                // pair losses read one labelled (query, document) per row: every candidate is a row of its own
+                out.println("loss " + recipe.loss().id() + " trains on labelled pairs: every (query, document, label) is one row"
+                        + " (data.group_size " + grouping.groupSize() + " does not apply)");
+                grouping = new GroupingOptions(1, grouping.positivesPerQuery(), grouping.shortfall());
+            }
+            GroupPlan plan = new GroupPlan(new Grouper(trainRecords, grouping, seed), recipe.train().batchSize());
             int perEpoch = plan.epoch(0).size();
             if (perEpoch == 0) {
                 throw new UserException(recipe.data().train().path() + ": no training group could be formed (queries need "
@@ -199,6 +217,9 @@ public final class RecipeRunner {
             if (!recipe.train().resume()) {
                 startFresh(runDir);
             }
+            TrainLoop.LossFunction<List<Group>> step = embedding
+                    ? new EmbeddingStep(model, tokenizer, (EmbeddingTemplate) template, maxLength, (EmbeddingLoss) loss, truncation)::loss
+                    : (batch, scope) -> groupLoss(batch, scope, model, tokenizer, template, maxLength, (RankingLoss) loss, truncation);
             TrainLoop<List<Group>> loop = new TrainLoop<>(trainOptions, new Progress(out, Progress.isTerminal(), total, 0));
             if (!recipe.train().resume() && !evalBefore.isEmpty()) {
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -219,7 +240,7 @@ public final class RecipeRunner {
             TrainLoop.Result result;
             try {
                 result = loop.run(trainSet, plan,
-                        (batch, scope) -> groupLoss(batch, scope, model, tokenizer, template, maxLength, rankingLoss, truncation),
+                        step,
                         () -> evalSet.isEmpty() ? Map.of() : evaluate(evaluators, evalSet, scorer), recipe.train().resume());
             } finally {
                 try {
@@ -256,8 +277,13 @@ public final class RecipeRunner {
                 Map<String, Double> reported = new LinkedHashMap<>();
                 evalAfter.forEach((k, v) -> reported.put("eval_" + k, v));
                 testAfter.forEach((k, v) -> reported.put("test_" + k, v));
+                EmbeddingExport embeddingExport = null;
+                if (template instanceof EmbeddingTemplate t && embedding) {
+                    embeddingExport = new EmbeddingExport(java.util.Objects.requireNonNullElse(model.pooling(), "mean"),
+                            recipe.model().normalize(), t.queryPrompt(), t.documentPrompt(), maxLength, t.closingToken());
+                }
                 export = export(recipe, runDir, components, model, dir.path(), Files.readString(runDir.resolve("recipe.resolved.yaml")),
-                        reported, lora);
+                        reported, lora, embeddingExport);
                 out.println("\nexported to " + export);
             }
             double wall = (System.nanoTime() - start) / 1e9;
@@ -302,7 +328,7 @@ public final class RecipeRunner {
         return d;
     }
 
-    static Map<String, Double> evaluate(List<Evaluator> evaluators, List<QueryRecord> records, PairScorer scorer) {
+    static Map<String, Double> evaluate(List<Evaluator> evaluators, List<QueryRecord> records, Scorer scorer) {
         if (records.isEmpty()) {
             return Map.of();
         }
@@ -356,7 +382,7 @@ public final class RecipeRunner {
      * written to {@code adapter/} first, then (with {@code export.merge_lora}) folded into the exported weights.
      */
     private Path export(Recipe recipe, Path runDir, Components components, WinnowModel model, Path source, String yaml,
-            Map<String, Double> metrics, dev.winnow.core.lora.@Nullable Lora lora) throws IOException {
+            Map<String, Double> metrics, dev.winnow.core.lora.@Nullable Lora lora, @Nullable EmbeddingExport embedding) throws IOException {
         Path target = recipe.export().dir() != null ? Path.of(recipe.export().dir()) : runDir.resolve("export");
         List<ComponentSpec<Exporter>> exporters = recipe.export().exporters();
         Path tmp = target.resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
@@ -369,7 +395,7 @@ public final class RecipeRunner {
             }
         }
         for (ComponentSpec<Exporter> spec : exporters) {
-            components.create(spec).export(new ExportRequest(model, source, tmp, yaml, metrics));
+            components.create(spec).export(new ExportRequest(model, source, tmp, yaml, metrics, embedding));
         }
         Path old = target.resolveSibling(target.getFileName() + ".old-" + ProcessHandle.current().pid());
         if (Files.exists(target)) {

@@ -38,8 +38,22 @@ public final class TrainLoop<B> {
         List<B> epoch(int epoch);
     }
 
-    /** A micro-batch's loss (a scalar, averaged over the micro-batch) and its size for throughput. */
-    public record StepLoss(NDArray loss, long examples, long tokens) {}
+    /**
+     * A micro-batch's loss (a scalar, averaged over the micro-batch) and its size for throughput. A loss function
+     * that back-propagates in pieces itself (gradient caching) supplies {@code backward}; the loop then calls it
+     * instead of back-propagating {@code loss}.
+     */
+    public record StepLoss(NDArray loss, long examples, long tokens, @Nullable Backward backward) {
+        public StepLoss(NDArray loss, long examples, long tokens) {
+            this(loss, examples, tokens, null);
+        }
+    }
+
+    /** Back-propagates {@code scale * loss} into the parameters' gradients through {@code collector}. */
+    @FunctionalInterface
+    public interface Backward {
+        void run(GradientCollector collector, float scale);
+    }
 
     /** Forward pass and loss of one micro-batch; arrays created under {@code scope} are freed after the step. */
     @FunctionalInterface
@@ -162,7 +176,11 @@ public final class TrainLoop<B> {
                             if (!Float.isFinite(value)) {
                                 nonFinite = true; // no backward: this micro-batch adds nothing to the step
                             } else {
-                                gc.backward(sl.loss().div(options.accumulation()));
+                                if (sl.backward() != null) {
+                                    sl.backward().run(gc, 1f / options.accumulation());
+                                } else {
+                                    gc.backward(sl.loss().div(options.accumulation()));
+                                }
                                 stepLoss += value / options.accumulation();
                             }
                             examples += sl.examples();

@@ -1,0 +1,97 @@
+package dev.winnow.core.infer;
+
+import ai.djl.ndarray.NDManager;
+import dev.winnow.api.data.QueryRecord;
+import dev.winnow.api.eval.EmbeddingScorer;
+import dev.winnow.api.model.WinnowModel;
+import dev.winnow.api.text.EmbeddingTemplate;
+import dev.winnow.api.text.Encoded;
+import dev.winnow.api.text.TemplateInput;
+import dev.winnow.core.text.HfTokenizer;
+import dev.winnow.core.text.TruncationCounter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An embedding model seen by evaluators: queries and documents rendered through the recipe's embedding template,
+ * encoded without autograd, L2-normalised; a (query, document) pair scores its cosine.
+ */
+public final class EncoderScorer implements EmbeddingScorer {
+    private final WinnowModel model;
+    private final HfTokenizer tokenizer;
+    private final EmbeddingTemplate template;
+    private final int maxLength;
+    private final int batchSize;
+    private final NDManager manager;
+    private final TruncationCounter truncation = new TruncationCounter();
+
+    public EncoderScorer(WinnowModel model, HfTokenizer tokenizer, EmbeddingTemplate template, int maxLength, int batchSize,
+            NDManager manager) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.template = template;
+        this.maxLength = maxLength;
+        this.batchSize = batchSize;
+        this.manager = manager;
+    }
+
+    @Override
+    public float[][] encodeQueries(List<QueryRecord> queries) {
+        List<Encoded> encoded = new ArrayList<>(queries.size());
+        for (QueryRecord q : queries) {
+            encoded.add(record(template.query(q.query(), q.instruction(), tokenizer, maxLength)));
+        }
+        return TextVectors.encode(model, tokenizer, encoded, batchSize, manager, true);
+    }
+
+    @Override
+    public float[][] encodeDocuments(List<String> documents) {
+        List<Encoded> encoded = new ArrayList<>(documents.size());
+        for (String d : documents) {
+            encoded.add(record(template.document(d, tokenizer, maxLength)));
+        }
+        return TextVectors.encode(model, tokenizer, encoded, batchSize, manager, true);
+    }
+
+    /** The cosine of each pair; every distinct query (with its instruction) and document is encoded once. */
+    @Override
+    public float[] score(List<TemplateInput> pairs) {
+        Map<List<String>, Integer> queryIndex = new HashMap<>();
+        Map<String, Integer> docIndex = new HashMap<>();
+        List<Encoded> queries = new ArrayList<>();
+        List<Encoded> docs = new ArrayList<>();
+        int[] qi = new int[pairs.size()];
+        int[] di = new int[pairs.size()];
+        for (int i = 0; i < pairs.size(); i++) {
+            TemplateInput p = pairs.get(i);
+            List<String> key = java.util.Arrays.asList(p.query(), p.instruction());
+            qi[i] = queryIndex.computeIfAbsent(key, k -> {
+                queries.add(record(template.query(p.query(), p.instruction(), tokenizer, maxLength)));
+                return queries.size() - 1;
+            });
+            di[i] = docIndex.computeIfAbsent(p.document(), k -> {
+                docs.add(record(template.document(p.document(), tokenizer, maxLength)));
+                return docs.size() - 1;
+            });
+        }
+        float[][] q = TextVectors.encode(model, tokenizer, queries, batchSize, manager, true);
+        float[][] d = TextVectors.encode(model, tokenizer, docs, batchSize, manager, true);
+        float[] out = new float[pairs.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = TextVectors.dot(q[qi[i]], d[di[i]]);
+        }
+        return out;
+    }
+
+    private Encoded record(Encoded e) {
+        truncation.record(e.truncated());
+        return e;
+    }
+
+    /** Inputs seen and truncated so far. */
+    public TruncationCounter truncation() {
+        return truncation;
+    }
+}

@@ -1,0 +1,59 @@
+package dev.winnow.core.infer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.winnow.api.model.WinnowModel;
+import dev.winnow.api.text.Encoded;
+import dev.winnow.core.text.Batches;
+import dev.winnow.core.text.HfTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs an embedding model over encoded texts without autograd: batches by length (little padding), one
+ * sub-manager per batch (memory stays flat), vectors returned in input order.
+ */
+public final class TextVectors {
+    private TextVectors() {}
+
+    /**
+     * @param normalize L2-normalise each vector (a model built with normalize: false returns raw pooled states)
+     */
+    public static float[][] encode(WinnowModel model, HfTokenizer tokenizer, List<Encoded> encoded, int batchSize,
+            NDManager manager, boolean normalize) {
+        float[][] out = new float[encoded.size()][];
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (int[] batch : Batches.byLength(encoded, batchSize)) {
+                List<Encoded> rows = new ArrayList<>(batch.length);
+                for (int i : batch) {
+                    rows.add(encoded.get(i));
+                }
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray vectors = model.forward(Batches.pad(rows, tokenizer.padId(), tokenizer.padLeft(), scope), false);
+                    if (normalize) {
+                        vectors = vectors.normalize(2, 1, 1e-12);
+                    }
+                    float[] flat = vectors.toFloatArray();
+                    int dim = flat.length / batch.length;
+                    for (int r = 0; r < batch.length; r++) {
+                        out[batch[r]] = java.util.Arrays.copyOfRange(flat, r * dim, (r + 1) * dim);
+                    }
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(grad);
+        }
+        return out;
+    }
+
+    public static float dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += (double) a[i] * b[i];
+        }
+        return (float) s;
+    }
+}
