@@ -65,7 +65,7 @@ class EmbeddingLossesPluginTest {
     @Test
     void isDiscoveredWithEveryLoss() {
         assertTrue(ComponentRegistry.discover().ids(ComponentKind.LOSS).containsAll(
-                List.of("infonce", "cosine_similarity", "contrastive", "online_contrastive", "matryoshka")));
+                List.of("infonce", "cached_infonce", "cosine_similarity", "contrastive", "online_contrastive", "matryoshka")));
     }
 
     private ComponentSpec<Loss> bind(String loss) throws IOException {
