@@ -30,11 +30,15 @@ import java.util.TreeMap;
  * matrix products and merged into a running top-k per query, so neither the corpus's vectors nor the query x
  * corpus score matrix is ever held whole. Reports nDCG@k, MRR@k and Recall@k for each cutoff and MAP@k_max (trec_eval's
  * definitions over the retrieved list; relevance from the records' labels, a document being identified by its
- * text). Ties go by document text ({@code doc_id}) or worst case, never by input order.
+ * text). Metric names start with {@code retrieval_} ({@code retrieval_ndcg@10}). Ties go by document text ({@code doc_id}) or worst case, never by input order.
  */
 public final class RetrievalEvaluator implements Evaluator {
+    /** Metric names start with this, so they sit beside the reranking evaluator's in one table. */
+    static final String PREFIX = "retrieval_";
+
     /** Recipe keys of {@code {type: retrieval}}. */
-    @Doc("retrieve from the corpus of all candidate texts by cosine and report nDCG@k, MRR@k, Recall@k and MAP@max(k)")
+    @Doc("retrieve from the corpus of all candidate texts by cosine; reports retrieval_ndcg@k, retrieval_mrr@k, "
+            + "retrieval_recall@k and retrieval_map@max(k)")
     public record Config(
             @Doc("cutoffs for ndcg@k, mrr@k and recall@k; the largest is also MAP's cutoff and the retrieval depth")
                     @Default("[1, 10, 100]") @Range(min = 1) List<Integer> k,
@@ -60,7 +64,7 @@ public final class RetrievalEvaluator implements Evaluator {
         List<String> corpus = new ArrayList<>(new java.util.TreeSet<>(records.stream()
                 .flatMap(r -> r.candidates().stream().map(Candidate::text)).toList()));
         if (evaluated.isEmpty() || corpus.isEmpty()) {
-            return new EvalResult(Map.of("queries", 0.0), Map.of());
+            return new EvalResult(Map.of(PREFIX + "queries", 0.0), Map.of());
         }
         int depth = config.k().stream().mapToInt(Integer::intValue).max().orElse(10);
         List<PriorityQueue<Hit>> top = search(embedder.encodeQueries(evaluated), corpus, embedder, depth);
@@ -83,18 +87,18 @@ public final class RetrievalEvaluator implements Evaluator {
             List<ScoredDoc> ranked = RankingMetrics.rank(docs, config.tieBreak());
             Map<String, Double> m = new LinkedHashMap<>();
             for (int k : config.k()) {
-                m.put("ndcg@" + k, RankingMetrics.ndcg(ranked, k, judged));
-                m.put("mrr@" + k, RankingMetrics.reciprocalRank(ranked, k));
-                m.put("recall@" + k, RankingMetrics.recall(ranked, k, numRelevant));
+                m.put(PREFIX + "ndcg@" + k, RankingMetrics.ndcg(ranked, k, judged));
+                m.put(PREFIX + "mrr@" + k, RankingMetrics.reciprocalRank(ranked, k));
+                m.put(PREFIX + "recall@" + k, RankingMetrics.recall(ranked, k, numRelevant));
             }
-            m.put("map@" + depth, RankingMetrics.averagePrecision(ranked, numRelevant));
+            m.put(PREFIX + "map@" + depth, RankingMetrics.averagePrecision(ranked, numRelevant));
             perQuery.put(r.id(), m);
             m.forEach((name, v) -> sums.merge(name, v, Double::sum));
         }
         Map<String, Double> means = new LinkedHashMap<>();
         sums.forEach((name, v) -> means.put(name, v / evaluated.size()));
-        means.put("queries", (double) evaluated.size());
-        means.put("corpus", (double) corpus.size());
+        means.put(PREFIX + "queries", (double) evaluated.size());
+        means.put(PREFIX + "corpus", (double) corpus.size());
         return new EvalResult(means, perQuery);
     }
 

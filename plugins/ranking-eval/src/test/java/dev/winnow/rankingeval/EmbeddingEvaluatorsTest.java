@@ -69,15 +69,15 @@ class EmbeddingEvaluatorsTest {
         var config = new RetrievalEvaluator.Config(List.of(1, 2, 4), 3, 1, TieBreak.DOC_ID);
         Map<String, Double> m = new RetrievalEvaluator(config).evaluate(records, t).metrics();
         // q1: b at rank 2 -> RR .5, nDCG@2 = (1/log2 3) / 1; q2: a at rank 3 -> RR 1/3, nDCG@2 = 0, nDCG@4 = .5
-        assertEquals((0.5 + 1 / 3.0) / 2, m.get("mrr@4"), 1e-9);
-        assertEquals(0.0, m.get("mrr@1"), 1e-9);
-        assertEquals((0.5 + 0) / 2, m.get("mrr@2"), 1e-9);
-        assertEquals((1 / (Math.log(3) / Math.log(2)) + 0) / 2, m.get("ndcg@2"), 1e-9);
-        assertEquals((1 / (Math.log(3) / Math.log(2)) + 0.5) / 2, m.get("ndcg@4"), 1e-9);
-        assertEquals((1 + 0) / 2.0, m.get("recall@2"), 1e-9);
-        assertEquals((0.5 + 1 / 3.0) / 2, m.get("map@4"), 1e-9);
-        assertEquals(4.0, m.get("corpus"));
-        assertEquals(2.0, m.get("queries"));
+        assertEquals((0.5 + 1 / 3.0) / 2, m.get("retrieval_mrr@4"), 1e-9);
+        assertEquals(0.0, m.get("retrieval_mrr@1"), 1e-9);
+        assertEquals((0.5 + 0) / 2, m.get("retrieval_mrr@2"), 1e-9);
+        assertEquals((1 / (Math.log(3) / Math.log(2)) + 0) / 2, m.get("retrieval_ndcg@2"), 1e-9);
+        assertEquals((1 / (Math.log(3) / Math.log(2)) + 0.5) / 2, m.get("retrieval_ndcg@4"), 1e-9);
+        assertEquals((1 + 0) / 2.0, m.get("retrieval_recall@2"), 1e-9);
+        assertEquals((0.5 + 1 / 3.0) / 2, m.get("retrieval_map@4"), 1e-9);
+        assertEquals(4.0, m.get("retrieval_corpus"));
+        assertEquals(2.0, m.get("retrieval_queries"));
     }
 
     @Test

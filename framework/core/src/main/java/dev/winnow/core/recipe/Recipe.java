@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
 public record Recipe(
         @Doc("the model to start from") ModelSection model,
         @Doc("what to train: reranker, generative_reranker or embedding") Task task,
-        @Doc("how a (query, document) pair becomes tokens") @Default("pair") ComponentSpec<PromptTemplate> template,
+        @Doc("how inputs become tokens: (query, document) pairs for rerankers (pair, qwen3-reranker), single texts for "
+                + "embedding models (text, qwen3-embedding)") @Default("pair") ComponentSpec<PromptTemplate> template,
         @Doc("training and evaluation data") DataSection data,
         @Doc("the training loss") @Default("listwise_ce") ComponentSpec<Loss> loss,
         @Doc("the training run") @Default("{}") TrainSection train,

@@ -332,6 +332,13 @@ public final class RecipeRunner {
         if (records.isEmpty()) {
             return Map.of();
         }
+        if (scorer instanceof EncoderScorer encoder) { // evaluators share one encoding of each text
+            return encoder.sharingVectors(() -> evaluateEach(evaluators, records, scorer));
+        }
+        return evaluateEach(evaluators, records, scorer);
+    }
+
+    private static Map<String, Double> evaluateEach(List<Evaluator> evaluators, List<QueryRecord> records, Scorer scorer) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (Evaluator e : evaluators) {
             EvalResult r = e.evaluate(records, scorer);
