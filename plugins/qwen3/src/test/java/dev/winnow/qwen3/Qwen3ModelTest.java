@@ -1,7 +1,9 @@
 package dev.winnow.qwen3;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -157,9 +159,10 @@ class Qwen3ModelTest {
         assertEquals("/m/config.json: missing required key 'num_hidden_layers'", e.getMessage());
         try (NDManager m = NDManager.newBaseManager()) {
             Qwen3Config c = Qwen3Config.parse(tinyConfig(), Path.of("config.json"));
+            // an embedding model needs no lm_head: 24 of the 25 tensors
             UserException missing = assertThrows(UserException.class, () -> new Qwen3Model(c, tinyConfig(), Map.of(),
                     new ModelOptions(Task.EMBEDDING, null, true, 1, Map.of()), Path.of("/m")));
-            assertEquals(true, missing.getMessage().startsWith("/m: the checkpoint lacks 25 Qwen3 tensor(s): model.embed_tokens.weight"));
+            assertEquals(true, missing.getMessage().startsWith("/m: the checkpoint lacks 24 Qwen3 tensor(s): model.embed_tokens.weight"));
         }
     }
 
@@ -222,6 +225,41 @@ class Qwen3ModelTest {
                 differs += Math.abs(longPlain[k] - longDynamic[k]);
             }
             assertEquals(true, differs > 1e-3, "beyond the context the base changes, difference " + differs);
+        }
+    }
+
+    /** Qwen3-Embedding checkpoints come from the bare Qwen3Model: no "model." prefix, no lm_head even when untied. */
+    @Test
+    void embeddingCheckpointsWithoutTheModelPrefixOrAnOutputEmbeddingLoad() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, Object> json = new LinkedHashMap<>(tinyConfig());
+            json.put("tie_word_embeddings", false);
+            Qwen3Config c = Qwen3Config.parse(json, Path.of("config.json"));
+            Map<String, NDArray> prefixed = new LinkedHashMap<>();
+            Map<String, NDArray> bare = new LinkedHashMap<>();
+            int i = 0;
+            for (String name : Qwen3Weights.names(c)) {
+                Shape shape = new Shape(Qwen3Weights.shape(c, name));
+                NDArray a = name.endsWith("norm.weight") ? m.ones(shape) : m.create(Ops.normal(shape.size(), 0.3, 1000 + i), shape);
+                i++;
+                prefixed.put(name, a);
+                if (!name.equals("lm_head.weight")) {
+                    bare.put(name.substring("model.".length()), a);
+                }
+            }
+            ModelOptions embedding = new ModelOptions(Task.EMBEDDING, null, true, 1, Map.of());
+            float[] expected = new Qwen3Model(c, json, prefixed, embedding, Path.of("tiny")).forward(Batches.pad(INPUTS, 0, true, m), false)
+                    .toFloatArray();
+            Qwen3Model loaded = new Qwen3Model(c, json, bare, embedding, Path.of("tiny"));
+            assertArrayEquals(expected, loaded.forward(Batches.pad(INPUTS, 0, true, m), false).toFloatArray(), 0f);
+            assertEquals("last", loaded.pooling());
+            // a reranker does need the output embedding
+            UserException e = assertThrows(UserException.class, () -> new Qwen3Model(c, json, bare,
+                    new ModelOptions(Task.GENERATIVE_RERANKER, null, false, 1, Map.of()), Path.of("tiny")));
+            assertTrue(e.getMessage().contains("lm_head.weight"), e.getMessage());
+            UserException pooling = assertThrows(UserException.class, () -> new Qwen3Model(c, json, bare,
+                    new ModelOptions(Task.EMBEDDING, "mean", true, 1, Map.of()), Path.of("tiny")));
+            assertTrue(pooling.getMessage().contains("valid: last"), pooling.getMessage());
         }
     }
 
