@@ -61,7 +61,7 @@ public final class Embedder implements AutoCloseable {
             String mode = pooling != null ? pooling : poolingOf(dir.path());
             WinnowModel model = new ModelLoader(ComponentRegistry.discover()).load(dir, "auto",
                     new ModelOptions(Task.EMBEDDING, mode, normalize, 1, Map.of()), manager);
-            HfTokenizer tokenizer = HfTokenizer.load(dir.path());
+            HfTokenizer tokenizer = HfTokenizer.load(dir.tokenizerDir());
             return new Embedder(manager, model, tokenizer, Math.min(maxLength, tokenizer.modelMaxLength()), batchSize);
         } catch (RuntimeException e) {
             manager.close();
