@@ -30,7 +30,8 @@ import java.util.TreeSet;
  * LoRA adapters on a model's linear layers, as PEFT builds them: {@code A} drawn like {@code kaiming_uniform(a=sqrt(5))}
  * (uniform in {@code ±1/sqrt(in)}), {@code B} zero (so the adapted model starts equal to the base), scale
  * {@code alpha / rank}, dropout on the adapter's input. The base weights are frozen; the task head (a
- * classifier) stays fully trainable, as PEFT's {@code modules_to_save}.
+ * classifier) stays fully trainable, as PEFT's {@code modules_to_save}. {@link #save} writes PEFT's adapter layout;
+ * {@link #load} reads one back (Winnow's or PEFT's) and attaches it unmerged.
  */
 public final class Lora {
     /** Adapter options; {@code targets} holds {@code all-linear} or leaf module names such as {@code q_proj}. */
