@@ -202,4 +202,97 @@ class Qwen3EndToEndTest {
                     merged.load("model.embed_tokens.weight", m).toFloatArray(), 0f, "the frozen embedding is unchanged");
         }
     }
+
+    static final List<TextPair> PAIRS = List.of(
+            new TextPair("tell me about the piano", "yes indeed the piano answer is right here"),
+            new TextPair("tell me about the piano", "sadly unrelated filler about some piano"),
+            new TextPair("what is a violin", "a violin is a string instrument"));
+
+    /**
+     * merge_lora: false exports the base weights with the adapter beside them, marked unmerged; Winnow's loaders
+     * apply it, so the export, its bare adapter/ directory and {@code runner score} all give exactly the scores of the
+     * trained model: the base with the best checkpoint's adapters attached, unmerged, as during training.
+     */
+    @Test
+    void anUnmergedLoraExportReloadsWithTheTrainedScores(@TempDir Path dir) throws IOException {
+        Path model = tinyQwen3(dir.resolve("tiny-qwen3"));
+        Path train = EndToEndRerankerTest.data(dir.resolve("train.jsonl"));
+        Path run = dir.resolve("run");
+        Path recipe = dir.resolve("recipe.yaml");
+        Files.writeString(recipe, """
+                model: {source: %s, max_length: 96}
+                task: generative_reranker
+                template: qwen3-reranker
+                data:
+                  train: {path: %s, format: labelled_list}
+                  eval: {path: %s, format: labelled_list}
+                  group_size: 4
+                loss: pointwise_bce
+                train:
+                  type: lora
+                  lora_rank: 4
+                  lora_alpha: 16
+                  lora_dropout: 0.0
+                  target_modules: [q_proj, v_proj, down_proj]
+                  optimizer: {lr: 2.0e-2}
+                  batch_size: 4
+                  epochs: 4
+                  logging_steps: 1
+                  metric_for_best: mrr@3
+                eval: {evaluators: [{type: reranking, k: [1, 3]}]}
+                export: {merge_lora: false}
+                devices: {devices: [cpu]}
+                output_dir: %s
+                """.formatted(model, train, train, run));
+        Runs.run(recipe);
+        Path export = run.resolve("export");
+        assertEquals(Map.of("lora", Map.of("adapter", "adapter", "merged", false)),
+                JSON.readValue(export.resolve("winnow_export.json").toFile(), Map.class));
+        Map<?, ?> results = JSON.readValue(run.resolve("results.json").toFile(), Map.class);
+        Path best = Path.of((String) results.get("best_checkpoint"));
+
+        float[] trained;
+        float[] base;
+        try (CrossEncoder ce = CrossEncoder.builder(model.toString()).optMaxLength(96).optDevice("cpu").build();
+                NDManager m = NDManager.newBaseManager();
+                SafetensorsReader checkpoint = SafetensorsReader.open(best.resolve("model.safetensors"))) {
+            base = ce.predict(PAIRS);
+            // the trained model: the base weights with the checkpoint's adapters, unmerged, scale alpha / r
+            var linears = ((dev.winnow.core.lora.LoraTarget) ce.model()).linears();
+            int attached = 0;
+            for (String name : checkpoint.names()) {
+                if (name.endsWith(".lora_A.weight")) {
+                    String module = name.substring("base_model.model.".length(), name.length() - ".lora_A.weight".length());
+                    linears.attach(module, new dev.winnow.core.nn.Linears.Adapter(checkpoint.load(name, m),
+                            checkpoint.load(name.replace(".lora_A.", ".lora_B."), m), 16.0 / 4, 0.0));
+                    attached++;
+                }
+            }
+            assertEquals(6, attached, "q_proj, v_proj and down_proj of 2 layers");
+            trained = ce.predict(PAIRS);
+        }
+        assertTrue(Math.abs(trained[0] - base[0]) > 1e-4, "training changed the scores: " + trained[0] + " vs " + base[0]);
+        try (CrossEncoder ce = CrossEncoder.builder(export.toString()).optMaxLength(96).optDevice("cpu").build()) {
+            assertArrayEquals(trained, ce.predict(PAIRS), 0f, "the unmerged export scores as the trained model");
+        }
+        // the adapter directory alone: base_model_name_or_path leads to the base model
+        try (CrossEncoder ce = CrossEncoder.builder(export.resolve("adapter").toString()).optMaxLength(96).optDevice("cpu").build()) {
+            assertArrayEquals(trained, ce.predict(PAIRS), 0f, "the bare adapter scores as the trained model");
+        }
+        // runner score on the export
+        Path in = dir.resolve("in.jsonl");
+        Path out = dir.resolve("out.jsonl");
+        StringBuilder rows = new StringBuilder();
+        for (TextPair p : PAIRS) {
+            rows.append(JSON.writeValueAsString(Map.of("query", p.query(), "document", p.document()))).append('\n');
+        }
+        Files.writeString(in, rows);
+        var score = CliTest.runner("score", "--model", export.toString(), "--input", in.toString(), "--output", out.toString(),
+                "--max-length", "96", "--device", "cpu");
+        assertEquals(0, score.code(), score.err());
+        List<String> lines = Files.readAllLines(out);
+        for (int i = 0; i < PAIRS.size(); i++) {
+            assertEquals(trained[i], ((Number) JSON.readValue(lines.get(i), Map.class).get("score")).floatValue(), 0f, "runner score row " + i);
+        }
+    }
 }

@@ -3,11 +3,13 @@ package dev.winnow.qwen3;
 import dev.winnow.api.UserException;
 import java.nio.file.Path;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The fields of a Qwen3 {@code config.json} the decoder uses. Rope scaling: none, {@code linear} (positions
- * divided by the factor) or {@code dynamic} (NTK: beyond {@code max_position_embeddings} real tokens the rotary
- * base grows as transformers computes it per batch); other types are refused naming the key.
+ * divided by the factor), {@code dynamic} (NTK: beyond {@code max_position_embeddings} real tokens the rotary
+ * base grows as transformers computes it per batch) or {@code yarn} ({@link Yarn}); other types are refused naming
+ * the key and the supported ones.
  */
 public record Qwen3Config(
         int vocabSize,
@@ -23,13 +25,19 @@ public record Qwen3Config(
         double ropeDynamicFactor,
         boolean tieWordEmbeddings,
         boolean attentionBias,
-        int maxPositionEmbeddings) {
+        int maxPositionEmbeddings,
+        @Nullable Yarn yarn) {
+
+    /** The rope_scaling types this decoder implements. */
+    static final String SUPPORTED_ROPE = "default, linear, dynamic, yarn";
 
     public static Qwen3Config parse(Map<String, Object> json, Path file) {
         int hidden = integer(json, "hidden_size", file, null);
         int heads = integer(json, "num_attention_heads", file, null);
         double factor = 1.0;
         double dynamic = 1.0;
+        Yarn yarn = null;
+        int maxPositions = integer(json, "max_position_embeddings", file, 40960);
         Object scaling = json.get("rope_scaling");
         if (scaling instanceof Map<?, ?> s) {
             Object type = s.get("rope_type") != null ? s.get("rope_type") : s.get("type");
@@ -38,9 +46,10 @@ public record Qwen3Config(
                 factor = f;
             } else if ("dynamic".equals(type)) {
                 dynamic = f;
+            } else if ("yarn".equals(type)) {
+                yarn = Yarn.parse(s, maxPositions, file);
             } else if (!"default".equals(type)) {
-                throw new UserException(file + ": rope_scaling type '" + type + "' is not supported; supported: linear, dynamic, "
-                        + "default");
+                throw new UserException(file + ": rope_scaling type '" + type + "' is not supported; supported: " + SUPPORTED_ROPE);
             }
         } else if (scaling != null) {
             throw new UserException(file + ": rope_scaling must be a mapping or null, found " + scaling);
@@ -67,7 +76,8 @@ public record Qwen3Config(
                 dynamic,
                 Boolean.TRUE.equals(json.get("tie_word_embeddings")),
                 Boolean.TRUE.equals(json.get("attention_bias")),
-                integer(json, "max_position_embeddings", file, 40960));
+                maxPositions,
+                yarn);
         if (c.numAttentionHeads % c.numKeyValueHeads != 0) {
             throw new UserException(file + ": num_attention_heads " + c.numAttentionHeads + " is not a multiple of num_key_value_heads "
                     + c.numKeyValueHeads);

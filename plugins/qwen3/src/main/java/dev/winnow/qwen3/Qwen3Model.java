@@ -163,11 +163,17 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
         DataType type = x.getDataType();
         // positions counted over real tokens, as transformers derives them for left padding
         NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
-        NDArray invFreq = m.arange(0, d, 2, DataType.FLOAT64).div((double) d).mul(-Math.log(ropeBase(mask, d))).exp().toType(type, false);
+        Yarn yarn = config.yarn();
+        NDArray invFreq = yarn != null ? m.create(yarn.inverseFrequencies(config.ropeTheta(), d)).toType(type, false)
+                : m.arange(0, d, 2, DataType.FLOAT64).div((double) d).mul(-Math.log(ropeBase(mask, d))).exp().toType(type, false);
         NDArray freqs = positions.div((float) config.ropeLinearFactor()).expandDims(2).mul(invFreq.reshape(1, 1, d / 2));
         NDArray emb = NDArrays.concat(new ai.djl.ndarray.NDList(freqs, freqs), 2).expandDims(1); // [B, 1, L, d]
         NDArray cos = emb.cos();
         NDArray sin = emb.sin();
+        if (yarn != null && yarn.attentionFactor() != 1.0) {
+            cos = cos.mul((float) yarn.attentionFactor());
+            sin = sin.mul((float) yarn.attentionFactor());
+        }
         // causal and padding: query i sees key j when j <= i and j is a real token
         NDArray idx = m.arange(0f, (float) length);
         NDArray causal = idx.expandDims(0).lte(idx.expandDims(1)); // [L, L]: [i][j] = j <= i

@@ -147,7 +147,7 @@ class Qwen3ModelTest {
         Map<String, Object> json = tinyConfig();
         json.put("rope_scaling", Map.of("rope_type", "longrope", "factor", 4.0));
         UserException e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
-        assertEquals("/m/config.json: rope_scaling type 'longrope' is not supported; supported: linear, dynamic, default", e.getMessage());
+        assertEquals("/m/config.json: rope_scaling type 'longrope' is not supported; supported: default, linear, dynamic, yarn", e.getMessage());
         json.remove("rope_scaling");
         json.put("use_sliding_window", true);
         e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));

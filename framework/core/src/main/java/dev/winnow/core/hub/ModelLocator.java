@@ -49,7 +49,8 @@ public final class ModelLocator {
             if (!Files.isRegularFile(local.resolve("config.json"))) {
                 throw new UserException("model directory " + local + " has no config.json; a model directory in "
                         + "Hugging Face layout holds config.json, *.safetensors weights, tokenizer.json, "
-                        + "tokenizer_config.json and special_tokens_map.json");
+                        + "tokenizer_config.json and special_tokens_map.json (or, for a PEFT adapter directory, "
+                        + "adapter_config.json and adapter_model.safetensors)");
             }
             return local;
         }

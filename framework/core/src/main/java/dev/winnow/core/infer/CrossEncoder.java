@@ -171,7 +171,7 @@ public final class CrossEncoder implements AutoCloseable {
                 Record config = ConfigDefaults.of(registration.configType());
                 PromptTemplate t = new Components(reg, 0, Path.of(".")).create(new ComponentSpec<>(
                         registration, config, Position.defaultOf("template")));
-                HfTokenizer tokenizer = HfTokenizer.load(dir.path());
+                HfTokenizer tokenizer = HfTokenizer.load(dir.tokenizerDir());
                 Map<String, Object> extra = new java.util.LinkedHashMap<>();
                 if (t instanceof dev.winnow.api.text.AnswerTokens answers) {
                     extra.put("positive_token_id", tokenizer.tokenId(answers.positiveToken()).orElseThrow());

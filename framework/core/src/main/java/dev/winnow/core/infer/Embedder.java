@@ -68,7 +68,7 @@ public final class Embedder implements AutoCloseable {
             String mode = pooling != null ? pooling : poolingOf(dir.path());
             WinnowModel model = new ModelLoader(ComponentRegistry.discover()).load(dir, "auto",
                     new ModelOptions(Task.EMBEDDING, mode, normalize, 1, Map.of()), manager);
-            HfTokenizer tokenizer = HfTokenizer.load(dir.path());
+            HfTokenizer tokenizer = HfTokenizer.load(dir.tokenizerDir());
             JsonNode prompts = readJson(dir.path().resolve("config_sentence_transformers.json")).path("prompts");
             return new Embedder(manager, model, tokenizer, Math.min(maxLength, tokenizer.modelMaxLength()), batchSize,
                     prompts.path("query").asText(""), prompts.path("document").asText(""), 0, true);

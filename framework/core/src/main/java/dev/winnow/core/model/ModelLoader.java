@@ -10,6 +10,7 @@ import dev.winnow.api.model.ModelArchitecture;
 import dev.winnow.api.model.ModelOptions;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.core.lora.Lora;
 import dev.winnow.core.registry.ComponentRegistry;
 import dev.winnow.core.registry.Registration;
 import dev.winnow.core.weights.SafetensorsReader;
@@ -17,9 +18,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Builds a {@link WinnowModel} from a model directory through the architecture plugins. */
 public final class ModelLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelLoader.class);
     private final ComponentRegistry registry;
 
     public ModelLoader(ComponentRegistry registry) {
@@ -53,7 +57,10 @@ public final class ModelLoader {
                 + "' has no architecture plugin; supported model types: " + String.join(", ", known));
     }
 
-    /** Loads weights and builds the model on {@code device}; the model owns {@code manager}'s arrays. */
+    /**
+     * Loads weights and builds the model on {@code device}; the model owns {@code manager}'s arrays. When the
+     * directory carries an unmerged LoRA adapter ({@link ModelDirectory#adapter()}), it is applied, unmerged.
+     */
     public WinnowModel load(ModelDirectory dir, String type, ModelOptions options, NDManager manager) {
         WinnowEngine.start();
         ModelArchitecture architecture = architecture(dir, type);
@@ -67,7 +74,12 @@ public final class ModelLoader {
         try (SafetensorsReader reader = SafetensorsReader.open(dir.path())) {
             weights = reader.loadAll(manager);
         }
-        return architecture.create(dir.path(), dir.config(), weights, options, manager);
+        WinnowModel model = architecture.create(dir.path(), dir.config(), weights, options, manager);
+        if (dir.adapter() != null) {
+            Lora lora = Lora.load(model, dir.adapter(), manager);
+            LOG.info("{}: applied the LoRA adapter from {} unmerged ({} layers)", dir.path(), dir.adapter(), lora.adapters().size());
+        }
+        return model;
     }
 
     /** Convenience: a model on {@code device} with a fresh manager that the model's close releases. */

@@ -163,7 +163,7 @@ public record Recipe(
             @Doc("write an export after training") @Default("true") boolean enabled,
             @Doc("exporters to run") @Default("[hf]") List<ComponentSpec<Exporter>> exporters,
             @Doc("export directory (default: <output_dir>/export)") @Nullable String dir,
-            @Doc("fold LoRA adapters into the exported weights (the PEFT adapter is always written to adapter/)") @Default("true") boolean mergeLora) {}
+            @Doc("fold LoRA adapters into the exported weights; the PEFT adapter is always written to adapter/, and with false Winnow applies it unmerged on load") @Default("true") boolean mergeLora) {}
 
     /** {@code devices:} */
     @Doc("where to run")

@@ -139,7 +139,7 @@ public final class RecipeRunner {
         }
 
         ModelDirectory dir = ModelDirectory.locate(recipe.model().source(), recipe.model().revision());
-        try (NDManager manager = NDManager.newBaseManager(device); HfTokenizer tokenizer = HfTokenizer.load(dir.path())) {
+        try (NDManager manager = NDManager.newBaseManager(device); HfTokenizer tokenizer = HfTokenizer.load(dir.tokenizerDir())) {
             Map<String, Object> extra = new LinkedHashMap<>(recipe.model().options());
             extra.put("seed", seed);
             if (template instanceof AnswerTokens answers) {
@@ -151,6 +151,11 @@ public final class RecipeRunner {
             ModelOptions options = new ModelOptions(recipe.task(), recipe.model().pooling(), recipe.model().normalize(),
                     recipe.model().numLabels(), extra);
             WinnowModel model = new ModelLoader(registry).load(dir, recipe.model().type(), options, manager);
+            if (dir.adapter() != null && model instanceof dev.winnow.core.lora.LoraTarget adapted) {
+                // training (and the export) work on plain weights: fold the source's adapter in first
+                adapted.linears().merge();
+                out.println("model.source carries an unmerged LoRA adapter (" + dir.adapter() + "): merged into the weights before training");
+            }
             int maxLength = Math.min(recipe.model().maxLength(), tokenizer.modelMaxLength());
             out.println("model: " + model.architecture() + " " + recipe.task().id() + ", " + model.parameters().elementCount()
                     + " parameters, max_length " + maxLength + ", device " + device);
@@ -396,10 +401,12 @@ public final class RecipeRunner {
         FileTrees.deleteTree(tmp);
         Files.createDirectories(tmp);
         if (lora != null) {
-            lora.save(tmp.resolve("adapter"), recipe.model().source());
+            lora.save(tmp.resolve("adapter"), baseModelName(recipe.model().source()));
             if (recipe.export().mergeLora()) {
                 lora.merge();
             }
+            // tells Winnow's loaders whether to apply adapter/ on top of the exported weights
+            ModelDirectory.writeExportInfo(tmp, "adapter", recipe.export().mergeLora());
         }
         for (ComponentSpec<Exporter> spec : exporters) {
             components.create(spec).export(new ExportRequest(model, source, tmp, yaml, metrics, embedding));
@@ -411,6 +418,19 @@ public final class RecipeRunner {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         FileTrees.deleteTree(old);
         return target;
+    }
+
+    /**
+     * The adapter's {@code base_model_name_or_path}: a local directory as an absolute path (so the adapter loads from
+     * any working directory), a Hub id or {@code maven:} source as given.
+     */
+    static String baseModelName(String source) {
+        try {
+            Path p = Path.of(source);
+            return Files.isDirectory(p) ? p.toAbsolutePath().normalize().toString() : source;
+        } catch (java.nio.file.InvalidPathException e) {
+            return source;
+        }
     }
 
     private static void writeSummary(Path runDir, RunSummary s) throws IOException {

@@ -200,7 +200,8 @@ class ModelLocatorTest {
                 settings(null)));
         assertEquals("model directory " + empty + " has no config.json; a model directory in Hugging Face layout "
                 + "holds config.json, *.safetensors weights, tokenizer.json, tokenizer_config.json and "
-                + "special_tokens_map.json", e.getMessage());
+                + "special_tokens_map.json (or, for a PEFT adapter directory, adapter_config.json and adapter_model.safetensors)",
+                e.getMessage());
         e = assertThrows(UserException.class, () -> ModelLocator.resolve(tmp + "/nope", settings(null)));
         assertEquals("model directory " + tmp.resolve("nope") + " does not exist", e.getMessage());
         e = assertThrows(UserException.class, () -> ModelLocator.resolve("a/b/c", settings(null)));
