@@ -78,7 +78,7 @@ public record MemoryEstimate(long parameters, long trainable, long weights, long
             trainable = layers * rank * linearInOut;
         }
         long length = recipe.model().maxLength();
-        long sequences = (long) recipe.train().batchSize() * Math.max(1, recipe.data().groupSize());
+        long sequences = sequencesInGraph(recipe);
         // Korthikanti's per-layer count in fp32, times 2 for what composed attention and autograd keep besides; plus
         // the optimizer's peak: an AdamW update holds about five temporaries the size of the largest trainable
         // tensor (the embedding, in full fine-tuning). Calibrated on the Qwen3-0.6B-shaped benchmark: 4 layers at
@@ -126,5 +126,30 @@ public record MemoryEstimate(long parameters, long trainable, long weights, long
 
     private static long num(Map<String, Object> c, String key) {
         return c.get(key) instanceof Number n ? n.longValue() : 0;
+    }
+
+    /**
+     * Sequences whose activations one micro-batch keeps for backward: a reranker's groups; an embedding model's
+     * queries and documents; with gradient caching, one chunk of {@code mini_batch_size}.
+     */
+    static long sequencesInGraph(Recipe recipe) {
+        long groups = recipe.train().batchSize();
+        long size = Math.max(1, recipe.data().groupSize());
+        if (recipe.task() != dev.winnow.api.model.Task.EMBEDDING) {
+            return groups * size;
+        }
+        long sequences = groups * (size + 1);
+        if (dev.winnow.api.loss.GradCachedLoss.class.isAssignableFrom(recipe.loss().registration().produces())) {
+            for (var c : recipe.loss().config().getClass().getRecordComponents()) {
+                if (c.getName().equals("miniBatchSize")) {
+                    try {
+                        sequences = Math.min(sequences, ((Number) c.getAccessor().invoke(recipe.loss().config())).longValue());
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+        }
+        return sequences;
     }
 }

@@ -321,7 +321,10 @@ public final class RecipeRunner {
         long available = device.isGpu() ? ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getMax() : MemoryEstimate.physicalMemory();
         MemoryEstimate estimate = MemoryEstimate.of(config, recipe, available, device.toString());
         if (!estimate.fits()) {
-            throw new UserException(recipe.model().source() + ": " + estimate.explain());
+            boolean cacheable = recipe.task() == Task.EMBEDDING
+                    && !dev.winnow.api.loss.GradCachedLoss.class.isAssignableFrom(recipe.loss().registration().produces());
+            throw new UserException(recipe.model().source() + ": " + estimate.explain() + (cacheable
+                    ? "; or loss: cached_infonce (GradCache keeps the activations of mini_batch_size texts at a time)" : ""));
         }
         out.println(estimate.explain());
     }
