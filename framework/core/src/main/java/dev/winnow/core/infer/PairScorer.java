@@ -1,14 +1,11 @@
 package dev.winnow.core.infer;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.winnow.api.eval.Scorer;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.api.text.PromptTemplate;
 import dev.winnow.api.text.TemplateInput;
-import dev.winnow.core.text.Batches;
 import dev.winnow.core.text.HfTokenizer;
 import dev.winnow.core.text.TruncationCounter;
 import java.util.ArrayList;
@@ -46,26 +43,11 @@ public final class PairScorer implements Scorer {
             truncation.record(e.truncated());
             encoded.add(e);
         }
+        // one output row per pair: its score (the first logit when the head has several)
+        float[][] rows = TextVectors.encode(model, tokenizer, encoded, batchSize, manager, false);
         float[] out = new float[pairs.size()];
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            for (int[] batch : Batches.byLength(encoded, batchSize)) {
-                List<Encoded> rows = new ArrayList<>(batch.length);
-                for (int i : batch) {
-                    rows.add(encoded.get(i));
-                }
-                try (NDManager scope = manager.newSubManager()) {
-                    NDArray scores = model.forward(Batches.pad(rows, tokenizer.padId(), tokenizer.padLeft(), scope), false);
-                    float[] values = scores.toFloatArray();
-                    int width = values.length / batch.length;
-                    for (int r = 0; r < batch.length; r++) {
-                        out[batch[r]] = values[r * width];
-                    }
-                }
-            }
-        } finally {
-            JniUtils.setGradMode(grad);
+        for (int i = 0; i < out.length; i++) {
+            out[i] = rows[i][0];
         }
         return out;
     }

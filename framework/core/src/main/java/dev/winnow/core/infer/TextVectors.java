@@ -11,14 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs an embedding model over encoded texts without autograd: batches by length (little padding), one
- * sub-manager per batch (memory stays flat), vectors returned in input order.
+ * Runs a model over encoded inputs without autograd: batches by length (little padding), one sub-manager per batch
+ * (memory stays flat), each input's output row (an embedding, or a reranker's logits) returned in input order.
  */
 public final class TextVectors {
     private TextVectors() {}
 
     /**
-     * @param normalize L2-normalise each vector (a model built with normalize: false returns raw pooled states)
+     * @param normalize L2-normalise each row (a model built with normalize: false returns raw pooled states)
      */
     public static float[][] encode(WinnowModel model, HfTokenizer tokenizer, List<Encoded> encoded, int batchSize,
             NDManager manager, boolean normalize) {
@@ -32,7 +32,8 @@ public final class TextVectors {
                     rows.add(encoded.get(i));
                 }
                 try (NDManager scope = manager.newSubManager()) {
-                    NDArray vectors = model.forward(Batches.pad(rows, tokenizer.padId(), tokenizer.padLeft(), scope), false);
+                    NDArray vectors = model.forward(Batches.pad(rows, tokenizer.padId(), tokenizer.padLeft(), scope), false)
+                            .reshape(batch.length, -1);
                     if (normalize) {
                         vectors = vectors.normalize(2, 1, 1e-12);
                     }
