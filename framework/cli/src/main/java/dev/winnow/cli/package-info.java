@@ -1,4 +1,4 @@
-/** The {@code runner} command line: run, validate, plugins, resume, score, import-onnx. */
+/** The {@code runner} command line: run, validate, plugins, resume, score, mine, import-onnx. */
 @NullMarked
 package dev.winnow.cli;
 

@@ -14,6 +14,7 @@ import dev.winnow.core.data.GroupingOptions;
 import dev.winnow.core.data.NoPositive;
 import dev.winnow.core.data.OnBadRow;
 import dev.winnow.core.data.ShortfallPolicy;
+import dev.winnow.core.mine.MineOptions;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -68,7 +69,9 @@ public record Recipe(
             @Doc("a malformed or unconvertible row: error (naming file:line) or skip (counted)") @Default("error")
                     OnBadRow onBadRow,
             @Doc("merge rows with the same query into one query (one labelled pair per row)") @Default("false")
-                    boolean mergeSameQuery) {
+                    boolean mergeSameQuery,
+            @Doc("mine hard negatives for the training queries with an embedding model before grouping; they replace"
+                    + " the data's negatives (mine: {} uses FlagEmbedding's defaults)") @Nullable MineOptions mine) {
 
         public GroupingOptions grouping() {
             return new GroupingOptions(groupSize, positivesPerQuery, shortfall);

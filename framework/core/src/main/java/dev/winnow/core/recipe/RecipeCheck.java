@@ -67,7 +67,8 @@ public interface RecipeCheck {
                 of("data-parallel-unavailable", RecipeCheck::dataParallelUnavailable),
                 of("split-ratio-or-eval", RecipeCheck::splitRatioOrEval),
                 of("optimizer-is-adamw", RecipeCheck::optimizerIsAdamw),
-                of("one-warmup", RecipeCheck::oneWarmup));
+                of("one-warmup", RecipeCheck::oneWarmup),
+                of("mine-window", RecipeCheck::mineWindow));
     }
 
     private static void loraOptionsNeedLora(Recipe r, Context c, List<Problem> problems) {
@@ -190,5 +191,14 @@ public interface RecipeCheck {
             problems.add(new Problem(c.at("train.schedule.warmup_steps"), "train.schedule.warmup_steps",
                     "set warmup_steps or warmup_ratio, not both"));
         }
+    }
+
+    private static void mineWindow(Recipe r, Context c, List<Problem> problems) {
+        var mine = r.data().mine();
+        if (mine == null) {
+            return;
+        }
+        mine.problems(k -> "data.mine." + k).forEach((key, message) ->
+                problems.add(new Problem(c.at("data.mine." + key), "data.mine." + key, message)));
     }
 }

@@ -133,6 +133,7 @@ public final class RecipeRunner {
             evalRecords = split.eval();
             out.println("split_ratio " + recipe.data().splitRatio() + ": " + evalRecords.size() + " queries held out for evaluation");
         }
+        trainRecords = dev.winnow.core.mine.RecipeMining.apply(recipe, trainRecords, out); // data.mine, after any split
         List<QueryRecord> testRecords = recipe.data().test() == null ? List.of() : read(components, recipe.data().test(), recipe).records();
         if (recipe.eval().maxQueries() != null) {
             evalRecords = evalRecords.subList(0, Math.min(evalRecords.size(), recipe.eval().maxQueries()));
