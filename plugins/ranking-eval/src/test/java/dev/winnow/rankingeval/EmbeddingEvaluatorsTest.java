@@ -15,7 +15,6 @@ import dev.winnow.core.eval.TieBreak;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,7 +65,7 @@ class EmbeddingEvaluatorsTest {
                 "q1", new float[] {1, 0}, "q2", new float[] {0, 1},
                 "a", new float[] {.9f, .2f}, "b", new float[] {.5f, .1f}, "c", new float[] {.1f, .6f}, "d", new float[] {-.5f, .8f}));
         List<QueryRecord> records = List.of(record("q1", "a", 0, "b", 1), record("q2", "a", 1, "c", 0, "d", 0));
-        var config = new RetrievalEvaluator.Config(List.of(1, 2, 4), 3, 1, TieBreak.DOC_ID);
+        var config = new RetrievalEvaluator.Config(List.of(1, 2, 4), 3, TieBreak.DOC_ID);
         Map<String, Double> m = new RetrievalEvaluator(config).evaluate(records, t).metrics();
         // q1: b at rank 2 -> RR .5, nDCG@2 = (1/log2 3) / 1; q2: a at rank 3 -> RR 1/3, nDCG@2 = 0, nDCG@4 = .5
         assertEquals((0.5 + 1 / 3.0) / 2, m.get("retrieval_mrr@4"), 1e-9);
@@ -97,9 +96,10 @@ class EmbeddingEvaluatorsTest {
             queries[q] = new float[] {random.nextInt(5) / 4f, random.nextInt(5) / 4f};
         }
         Table t = new Table(vectors);
-        for (int[] chunks : new int[][] {{1, 1}, {10, 4}, {64, 7}, {1000, 1000}}) {
-            var e = new RetrievalEvaluator(new RetrievalEvaluator.Config(List.of(10), chunks[0], chunks[1], TieBreak.DOC_ID));
-            List<PriorityQueue<RetrievalEvaluator.Hit>> top = e.search(queries, corpus, t, 10);
+        java.util.Collections.reverse(corpus); // the evaluator's corpus order: texts descending
+        for (int chunk : new int[] {1, 10, 64, 1000}) {
+            var e = new RetrievalEvaluator(new RetrievalEvaluator.Config(List.of(10), chunk, TieBreak.DOC_ID));
+            dev.winnow.core.mine.TopK.Hits[] top = e.search(queries, corpus, t, 10);
             for (int q = 0; q < queries.length; q++) {
                 float[] qv = queries[q];
                 List<Integer> brute = new ArrayList<>();
@@ -111,8 +111,8 @@ class EmbeddingEvaluatorsTest {
                     float sb = qv[0] * vectors.get(corpus.get(b))[0] + qv[1] * vectors.get(corpus.get(b))[1];
                     return sa != sb ? Float.compare(sb, sa) : corpus.get(b).compareTo(corpus.get(a));
                 });
-                List<Integer> got = top.get(q).stream().map(RetrievalEvaluator.Hit::doc).sorted().toList();
-                assertEquals(brute.subList(0, 10).stream().sorted().toList(), got, "query " + q + " chunks " + chunks[0] + "/" + chunks[1]);
+                List<Integer> got = java.util.Arrays.stream(top[q].index()).boxed().toList();
+                assertEquals(brute.subList(0, 10), got, "query " + q + " chunk " + chunk);
             }
         }
     }
@@ -121,7 +121,7 @@ class EmbeddingEvaluatorsTest {
     void retrievalNeedsAnEmbeddingModel() {
         Scorer reranker = pairs -> new float[pairs.size()];
         UserException e = assertThrows(UserException.class, () -> new RetrievalEvaluator(
-                new RetrievalEvaluator.Config(List.of(10), 8, 8, TieBreak.DOC_ID)).evaluate(List.of(record("q", "a", 1)), reranker));
+                new RetrievalEvaluator.Config(List.of(10), 8, TieBreak.DOC_ID)).evaluate(List.of(record("q", "a", 1)), reranker));
         assertEquals(true, e.getMessage().contains("reranking"), e.getMessage());
     }
 

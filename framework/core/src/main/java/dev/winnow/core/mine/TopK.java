@@ -4,9 +4,9 @@ import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
- * Exact top-k retrieval by dot product (cosine similarity for L2-normalised vectors), computed in blocks of
- * {@code queryChunk x corpusChunk} scores with a running top-k per query, so memory stays bounded by the block and
- * by {@code queries x k}, never the full query x corpus matrix. Ties are broken by corpus index (lower first), so
+ * Exact top-k retrieval by dot product (cosine similarity for L2-normalised vectors), computed over chunks of
+ * {@code queryChunk} queries and {@code corpusChunk} corpus vectors with a running top-k per query ({@link Running}),
+ * so memory stays bounded by the chunks and by {@code queries x k}, never the full query x corpus matrix. Ties are broken by corpus index (lower first), so
  * the result depends only on the vectors, not on chunk sizes or thread scheduling.
  */
 public final class TopK {
@@ -50,37 +50,61 @@ public final class TopK {
         for (float[] v : queries) {
             checkDim(v, dim, queries.length);
         }
-        int kk = Math.min(k, corpus.length);
         Hits[] out = new Hits[queries.length];
         for (int q0 = 0; q0 < queries.length; q0 += queryChunk) {
-            int qn = Math.min(queryChunk, queries.length - q0);
-            int base = q0;
-            Running[] running = new Running[qn];
-            for (int i = 0; i < qn; i++) {
-                running[i] = new Running(kk);
-            }
-            float[] block = new float[qn * Math.min(corpusChunk, Math.max(1, corpus.length))];
+            int q1 = Math.min(queries.length, q0 + queryChunk);
+            Running running = new Running(Arrays.copyOfRange(queries, q0, q1), k);
             for (int c0 = 0; c0 < corpus.length; c0 += corpusChunk) {
-                int cn = Math.min(corpusChunk, corpus.length - c0);
-                int start = c0;
-                // one row of the block per query; rows are independent, so the order threads run in changes nothing
-                IntStream.range(0, qn).parallel().forEach(qi -> {
-                    float[] q = queries[base + qi];
-                    int row = qi * cn;
-                    for (int ci = 0; ci < cn; ci++) {
-                        block[row + ci] = dot(q, corpus[start + ci]);
-                    }
-                    Running r = running[qi];
-                    for (int ci = 0; ci < cn; ci++) {
-                        r.offer(start + ci, block[row + ci]);
-                    }
-                });
+                running.offer(Arrays.copyOfRange(corpus, c0, Math.min(corpus.length, c0 + corpusChunk)));
             }
-            for (int i = 0; i < qn; i++) {
-                out[q0 + i] = running[i].sorted();
-            }
+            System.arraycopy(running.hits(), 0, out, q0, q1 - q0);
         }
         return out;
+    }
+
+    /**
+     * A running top-k of each query over corpus vectors offered a chunk at a time, for a corpus encoded chunk by
+     * chunk and never held whole: corpus indices continue from one chunk to the next.
+     */
+    public static final class Running {
+        private final float[][] queries;
+        private final Heap[] heaps;
+        private int offset;
+
+        public Running(float[][] queries, int k) {
+            if (k < 1) {
+                throw new IllegalArgumentException("k must be at least 1, got " + k);
+            }
+            this.queries = queries;
+            this.heaps = new Heap[queries.length];
+            for (int i = 0; i < heaps.length; i++) {
+                heaps[i] = new Heap(k);
+            }
+        }
+
+        /** Scores the next chunk of the corpus against every query. */
+        public void offer(float[][] chunk) {
+            for (float[] v : chunk) {
+                checkDim(v, queries.length == 0 ? 0 : queries[0].length, queries.length);
+            }
+            int start = offset;
+            // one heap per query; queries are independent, so the order threads run in changes nothing
+            IntStream.range(0, queries.length).parallel().forEach(q -> {
+                for (int c = 0; c < chunk.length; c++) {
+                    heaps[q].offer(start + c, dot(queries[q], chunk[c]));
+                }
+            });
+            offset += chunk.length;
+        }
+
+        /** Each query's hits so far, best first. */
+        public Hits[] hits() {
+            Hits[] out = new Hits[heaps.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = heaps[i].sorted();
+            }
+            return out;
+        }
     }
 
     private static void checkDim(float[] v, int dim, int queries) {
@@ -116,12 +140,12 @@ public final class TopK {
     }
 
     /** A bounded heap whose root is the worst of the best k seen so far. */
-    private static final class Running {
+    private static final class Heap {
         private final int[] index;
         private final float[] score;
         private int size;
 
-        Running(int k) {
+        Heap(int k) {
             index = new int[k];
             score = new float[k];
         }
