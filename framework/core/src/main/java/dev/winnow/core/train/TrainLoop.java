@@ -102,6 +102,7 @@ public final class TrainLoop<B> {
         NDManager stateManager = NDManager.newBaseManager(trainable.isEmpty() ? null : trainable.get(0).array().getDevice());
         try {
             AdamW optimizer = new AdamW(trainable, options.optimizer(), stateManager);
+            LossScaler scaler = options.lossScaling() == null ? null : new LossScaler(options.lossScaling());
             long step = 0;
             int epoch = 0;
             int index = 0;
@@ -123,6 +124,9 @@ public final class TrainLoop<B> {
                 @SuppressWarnings("unchecked")
                 List<Number> history = (List<Number>) state.getOrDefault("losses", List.of());
                 history.forEach(l -> losses.add(l.doubleValue()));
+                if (scaler != null && state.get("loss_scale") instanceof Number scale) {
+                    scaler.restore(scale.doubleValue(), ((Number) state.getOrDefault("loss_scale_good_steps", 0)).intValue());
+                }
                 metrics.loadExisting(step);
                 progress.line("resumed from " + latest.get() + " at step " + step);
             } else {
@@ -162,7 +166,8 @@ public final class TrainLoop<B> {
                             if (!Float.isFinite(value)) {
                                 nonFinite = true; // no backward: this micro-batch adds nothing to the step
                             } else {
-                                gc.backward(sl.loss().div(options.accumulation()));
+                                NDArray scaled = sl.loss().div(options.accumulation());
+                                gc.backward(scaler == null ? scaled : scaled.mul((float) scaler.scale()));
                                 stepLoss += value / options.accumulation();
                             }
                             examples += sl.examples();
@@ -170,11 +175,22 @@ public final class TrainLoop<B> {
                         }
                     }
                 }
+                double scaleUsed = scaler == null ? 1 : scaler.scale();
+                if (scaler != null && !nonFinite) {
+                    scaler.unscale(trainable); // clipping and the update see the true gradients
+                }
                 double gradNorm = nonFinite ? Double.NaN : GradClipper.clip(trainable, options.maxGradNorm());
                 double lr = options.schedule().at(step);
+                // fp16: gradients that overflowed at a large loss scale are expected; the scale halves and the step
+                // is skipped, as GradScaler does. Only an overflow at a scale below 1 is a real divergence.
+                boolean overflow = scaler != null && !nonFinite && !scaler.update(Double.isFinite(gradNorm));
                 if (Double.isFinite(gradNorm)) {
                     optimizer.step(lr);
                     skippedInARow = 0;
+                } else if (overflow && scaleUsed >= 1) {
+                    skipped++;
+                    progress.line(String.format(java.util.Locale.ROOT, "step %d: fp16 gradients overflowed at loss scale %.0f;"
+                            + " update skipped, scale now %.0f (%d skipped so far)", step + 1, scaleUsed, scaler.scale(), skipped));
                 } else {
                     // a non-finite loss or gradient would poison the weights: skip this update (counted in metrics)
                     skipped++;
@@ -201,6 +217,9 @@ public final class TrainLoop<B> {
                     row.put("lr", lr);
                     row.put("grad_norm", Double.isFinite(gradNorm) ? gradNorm : null);
                     row.put("skipped_steps", skipped);
+                    if (scaler != null) {
+                        row.put("loss_scale", scaler.scale());
+                    }
                     row.put("examples_per_s", examples / Math.max(seconds, 1e-9));
                     row.put("tokens_per_s", tokens / Math.max(seconds, 1e-9));
                     row.put("elapsed_s", seconds);
@@ -232,7 +251,7 @@ public final class TrainLoop<B> {
                     if (newBest) {
                         best = cp;
                     }
-                    lastSaved = save(parameters, optimizer, step, epoch, index, best, bestMetric, losses);
+                    lastSaved = save(parameters, optimizer, scaler, step, epoch, index, best, bestMetric, losses);
                     Checkpoints.prune(options.runDir(), options.saveTotalLimit(), Optional.ofNullable(best));
                 }
                 if (stop && !last) {
@@ -250,7 +269,7 @@ public final class TrainLoop<B> {
         }
     }
 
-    private Path save(ParameterSet parameters, AdamW optimizer, long step, int epoch, int index, @Nullable Path best,
+    private Path save(ParameterSet parameters, AdamW optimizer, @Nullable LossScaler scaler, long step, int epoch, int index, @Nullable Path best,
             @Nullable Double bestMetric, List<Double> losses) {
         Map<String, NDArray> model = new LinkedHashMap<>();
         parameters.all().forEach(p -> model.put(p.name(), p.array()));
@@ -264,6 +283,10 @@ public final class TrainLoop<B> {
         state.put("best_metric", bestMetric);
         state.put("metric_for_best", options.metricForBest());
         state.put("losses", losses);
+        if (scaler != null) {
+            state.put("loss_scale", scaler.scale());
+            state.put("loss_scale_good_steps", scaler.goodSteps());
+        }
         return Checkpoints.write(options.runDir(), step, model, optimizer.state(), state);
     }
 
