@@ -17,6 +17,7 @@ import dev.winnow.api.export.Exporter;
 import dev.winnow.api.loss.Loss;
 import dev.winnow.api.loss.RankingLoss;
 import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.api.text.AnswerTokens;
 import dev.winnow.api.text.Encoded;
@@ -32,6 +33,7 @@ import dev.winnow.core.engine.WinnowEngine;
 import dev.winnow.core.eval.MetricTable;
 import dev.winnow.core.infer.PairScorer;
 import dev.winnow.core.io.FileTrees;
+import dev.winnow.core.kernels.Kernels;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
 import dev.winnow.core.recipe.ComponentSpec;
@@ -45,6 +47,7 @@ import dev.winnow.core.text.HfTokenizer;
 import dev.winnow.core.text.TruncationCounter;
 import dev.winnow.core.train.AdamW;
 import dev.winnow.core.train.Checkpoints;
+import dev.winnow.core.train.LossScaler;
 import dev.winnow.core.train.LrSchedule;
 import dev.winnow.core.train.Progress;
 import dev.winnow.core.train.TrainLoop;
@@ -140,11 +143,11 @@ public final class RecipeRunner {
                         "the tokenizer has no single token '" + answers.negativeToken() + "'")));
             }
             ModelOptions options = new ModelOptions(recipe.task(), recipe.model().pooling(), recipe.model().normalize(),
-                    recipe.model().numLabels(), extra);
+                    recipe.model().numLabels(), extra, recipe.kernels(), recipe.train().precision());
             WinnowModel model = new ModelLoader(registry).load(dir, recipe.model().type(), options, manager);
             int maxLength = Math.min(recipe.model().maxLength(), tokenizer.modelMaxLength());
             out.println("model: " + model.architecture() + " " + recipe.task().id() + ", " + model.parameters().elementCount()
-                    + " parameters, max_length " + maxLength + ", device " + device);
+                    + " parameters, max_length " + maxLength + ", device " + device + ", kernels " + Kernels.forModel(options));
             PairScorer scorer = new PairScorer(model, tokenizer, template, maxLength, recipe.eval().batchSize(), manager);
 
             Map<String, Double> evalBefore = Map.of();
@@ -192,7 +195,8 @@ public final class RecipeRunner {
                     recipe.train().maxGradNorm(), schedule,
                     new AdamW.Options(opt.weightDecay(), opt.betas().get(0), opt.betas().get(1), opt.eps()),
                     recipe.train().evalSteps(), recipe.train().saveSteps(), recipe.train().saveTotalLimit(),
-                    recipe.train().loggingSteps(), recipe.train().metricForBest(), recipe.train().greaterIsBetter(), seed, runDir);
+                    recipe.train().loggingSteps(), recipe.train().metricForBest(), recipe.train().greaterIsBetter(), seed, runDir,
+                    recipe.train().precision() == Precision.FP16 ? LossScaler.Options.defaults() : null);
             out.println("training: " + trainRecords.size() + " queries, " + perEpoch + " micro-batches of "
                     + recipe.train().batchSize() + " groups per epoch, " + total + " optimizer steps");
             TruncationCounter truncation = new TruncationCounter();
