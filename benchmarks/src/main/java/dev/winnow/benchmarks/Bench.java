@@ -97,8 +97,10 @@ public final class Bench {
     /**
      * {@code kernels}: composed vs TorchScript kernels and fp32 vs bf16 (and fp16) on the same workloads, printed as
      * one table: attention fwd+bwd, the MiniLM-L6 cross-encoder training step (with MFU), MiniLM inference against
-     * ONNX Runtime, and a Qwen3-0.6B-shaped forward and training step at a small batch (-Dqwen3.batch, -Dqwen3.length;
-     * fp16 is left out there to bound the run time).
+     * ONNX Runtime, and a Qwen3-0.6B-shaped forward and training step at a small batch (-Dqwen3.batch, -Dqwen3.length).
+     * fp16 is measured on attention only unless -Dbench.fp16=true: a CPU without native fp16 arithmetic (no
+     * AVX512-FP16/AMX-FP16) runs libtorch's fp16 matrix products on a slow fallback, and a MiniLM step then takes
+     * minutes.
      */
     static void kernels(double roofline) throws Exception {
         List<String> rows = new ArrayList<>();
@@ -121,20 +123,21 @@ public final class Bench {
             });
             rows.add(row("attention 32x12x128x32 fwd+bwd", v, s, "", ""));
         }
-        for (Variant v : VARIANTS) {
-            double[] t = trainingStep(v);
+        List<Variant> models = Boolean.getBoolean("bench.fp16") ? VARIANTS : VARIANTS.subList(0, 3);
+        for (Variant v : models) {
+            double[] t = trainingStep(v, 5);
             rows.add(row("MiniLM-L6 cross-encoder train step 32x128", v, t[0], String.format(Locale.ROOT, "%.1f seq/s", BATCH / t[0]),
                     String.format(Locale.ROOT, "MFU %.2f", t[1] / t[0] / roofline)));
         }
         double ort = ortInference();
-        for (Variant v : VARIANTS) {
+        for (Variant v : models) {
             double s = winnowInference(v);
             rows.add(row("MiniLM-L6 inference 32x128", v, s, String.format(Locale.ROOT, "%.1f seq/s", BATCH / s),
                     String.format(Locale.ROOT, "ORT %.1f ms: ratio %.2f", ort * 1e3, ort / s)));
         }
         int b = Integer.getInteger("qwen3.batch", 1);
         int len = Integer.getInteger("qwen3.length", 128);
-        for (Variant v : VARIANTS.subList(0, 3)) {
+        for (Variant v : models) {
             double[] t = qwen3Times(v, b, len, 1);
             rows.add(row("Qwen3-0.6B-shaped forward " + b + "x" + len, v, t[0], String.format(Locale.ROOT, "%.0f tok/s", b * len / t[0]),
                     String.format(Locale.ROOT, "MFU %.2f", t[2] / t[0] / roofline)));
@@ -149,8 +152,11 @@ public final class Bench {
         System.out.println("(MFU relative to the fp32 matmul roofline above; median of timed calls after warm-up)");
     }
 
+    /** A table row, also printed at once so that a long run shows its progress. */
     static String row(String workload, Variant v, double seconds, String throughput, String note) {
-        return String.format(Locale.ROOT, "| %-44s | %-17s | %10.1f | %-13s | %-26s |", workload, v, seconds * 1e3, throughput, note);
+        String row = String.format(Locale.ROOT, "| %-44s | %-17s | %10.1f | %-13s | %-26s |", workload, v, seconds * 1e3, throughput, note);
+        System.out.println(row);
+        return row;
     }
 
     /** Best of 10 timed 1024 x 1024 x 1024 fp32 matrix products, after warm-up. */
@@ -256,7 +262,7 @@ public final class Bench {
     }
 
     static void training(double roofline) {
-        double[] t = trainingStep(new Variant(KernelMode.AUTO, Precision.FP32));
+        double[] t = trainingStep(new Variant(KernelMode.AUTO, Precision.FP32), 10);
         double seconds = t[0];
         double flops = t[1];
         System.out.printf(Locale.ROOT, "training MiniLM-L6 cross-encoder %dx%d step (fwd+bwd+AdamW): %.1f ms, %.1f seq/s, "
@@ -269,7 +275,7 @@ public final class Bench {
      * median seconds and the step's model FLOPs (forward + 2x for backward). fp16 scales the loss by 2^10 and unscales
      * the gradients, as the training loop's loss scaler does.
      */
-    static double[] trainingStep(Variant variant) {
+    static double[] trainingStep(Variant variant, int n) {
         Path dir = MavenModelSource.resolve(MINILM);
         ComponentRegistry registry = ComponentRegistry.discover();
         try (NDManager m = NDManager.newBaseManager()) {
@@ -284,7 +290,7 @@ public final class Bench {
             long[] ids = b.inputIds().toLongArray();
             long[] mask = b.attentionMask().toLongArray();
             long[] types = b.tokenTypeIds().toLongArray();
-            double seconds = time(10, () -> {
+            double seconds = time(n, () -> {
                 try (NDManager s = m.newSubManager()) {
                     TokenBatch local = new TokenBatch(s.create(ids, new Shape(BATCH, LENGTH)), s.create(mask, new Shape(BATCH, LENGTH)),
                             s.create(types, new Shape(BATCH, LENGTH)));
