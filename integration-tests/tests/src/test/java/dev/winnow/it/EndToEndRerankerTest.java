@@ -113,6 +113,46 @@ class EndToEndRerankerTest {
         return file;
     }
 
+    /**
+     * train.precision bf16 and fp16 through a recipe: the model computes on the TorchScript kernels in that precision,
+     * the loss goes down, and fp16 logs its loss scale and skipped steps.
+     */
+    @Test
+    void bf16AndFp16RecipesTrainOnTheTorchScriptKernels(@TempDir Path dir) throws IOException {
+        Path model = tinyBert(dir.resolve("tiny-bert"));
+        Path train = data(dir.resolve("train.jsonl"));
+        for (String precision : List.of("bf16", "fp16")) {
+            Path run = dir.resolve("run-" + precision);
+            Path recipe = dir.resolve(precision + ".yaml");
+            Files.writeString(recipe, """
+                    model: {source: %s, max_length: 32}
+                    task: reranker
+                    kernels: auto
+                    data:
+                      train: {path: %s, format: labelled_list}
+                      group_size: 4
+                    train:
+                      precision: %s
+                      optimizer: {lr: 1.0e-2}
+                      batch_size: 4
+                      epochs: 8
+                      logging_steps: 1
+                      seed: 11
+                    eval: {before_training: false}
+                    export: {enabled: false}
+                    devices: {devices: [cpu]}
+                    output_dir: %s
+                    """.formatted(model, train, precision, run));
+            String log = Runs.run(recipe);
+            assertTrue(log.contains("kernels torchscript-" + precision), log);
+            double[] fl = Runs.firstAndLast(Runs.losses(run), 4);
+            assertTrue(fl[1] < fl[0] * 0.7, precision + ": loss did not go down: " + Runs.losses(run));
+            String metrics = Files.readString(run.resolve("metrics.jsonl"));
+            assertTrue(metrics.contains("\"skipped_steps\""), metrics);
+            assertEquals(precision.equals("fp16"), metrics.contains("\"loss_scale\""), metrics);
+        }
+    }
+
     @Test
     void aThirdPartyLossTrainsATinyBertWhoseExportReloadsToTheSameModel(@TempDir Path dir) throws IOException {
         Path model = tinyBert(dir.resolve("tiny-bert"));

@@ -11,6 +11,7 @@ import dev.winnow.api.model.ParameterSet;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
+import dev.winnow.core.kernels.Kernels;
 import dev.winnow.core.nn.Ops;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,6 +38,8 @@ public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTa
     private final ParameterSet parameters = new ParameterSet();
     private final String pooling;
     private final dev.winnow.core.nn.Linears lin;
+    /** Attention, GELU and every linear product run through these (options.kernels() in options.precision()). */
+    private final Kernels kernels;
 
     BertModel(BertConfig config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options,
             NDManager manager, Path directory) {
@@ -49,7 +52,8 @@ public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTa
             throw new UserException("model.pooling '" + pooling + "' is not valid for BERT; valid: cls, mean, last");
         }
         this.w = bind(checkpoint, manager, directory);
-        this.lin = new dev.winnow.core.nn.Linears(w);
+        this.kernels = Kernels.forModel(options);
+        this.lin = new dev.winnow.core.nn.Linears(w, kernels);
         String prefix = options.task() == Task.RERANKER ? BertWeights.prefix(config) : "";
         for (var e : w.entrySet()) {
             boolean head = e.getKey().startsWith("classifier.");
@@ -241,12 +245,12 @@ public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTa
             NDArray q = split(lin.apply(p + "attention.self.query", x, training), b, length, heads, dim);
             NDArray k = split(lin.apply(p + "attention.self.key", x, training), b, length, heads, dim);
             NDArray v = split(lin.apply(p + "attention.self.value", x, training), b, length, heads, dim);
-            NDArray ctx = Ops.attention(q, k, v, additive, config.attentionProbsDropoutProb(), training)
+            NDArray ctx = kernels.attention(q, k, v, additive, false, config.attentionProbsDropoutProb(), training)
                     .transpose(0, 2, 1, 3).reshape(b, length, config.hiddenSize());
             NDArray a = lin.apply(p + "attention.output.dense", ctx, training);
             a = Ops.dropout(a, config.hiddenDropoutProb(), training);
             x = Ops.layerNorm(a.add(x), w.get(p + "attention.output.LayerNorm.weight"), w.get(p + "attention.output.LayerNorm.bias"), config.layerNormEps());
-            NDArray h = Ops.gelu(lin.apply(p + "intermediate.dense", x, training));
+            NDArray h = kernels.gelu(lin.apply(p + "intermediate.dense", x, training));
             h = lin.apply(p + "output.dense", h, training);
             h = Ops.dropout(h, config.hiddenDropoutProb(), training);
             x = Ops.layerNorm(h.add(x), w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"), config.layerNormEps());

@@ -3,7 +3,9 @@ package dev.winnow.bert;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.winnow.api.model.KernelMode;
 import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.Task;
 import dev.winnow.core.nn.Ops;
 import dev.winnow.core.onnx.OnnxBertImporter;
@@ -48,6 +50,11 @@ final class BertFixtures {
 
     static ModelOptions reranker() {
         return new ModelOptions(Task.RERANKER, null, false, 1, Map.of());
+    }
+
+    /** {@code options} computing with {@code kernels} in {@code precision}. */
+    static ModelOptions on(ModelOptions options, KernelMode kernels, Precision precision) {
+        return options.withKernels(kernels, precision);
     }
 
     /** A tiny config: 2 layers, hidden 16, 2 heads. */

@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDManager;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import dev.winnow.api.model.KernelMode;
+import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.core.engine.WinnowEngine;
@@ -19,7 +21,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Winnow's BERT forward pass against ONNX Runtime running the original export, on the same token ids. */
 class OnnxRuntimeParityTest {
@@ -49,9 +51,11 @@ class OnnxRuntimeParityTest {
         WinnowEngine.start();
     }
 
+    /** On both kernel paths: the composed reference and the TorchScript kernels. */
     @ParameterizedTest
-    @ValueSource(strings = {"all-minilm-l6-v2", "bge-small-en-v1.5"})
-    void lastHiddenStatesAndPooledEmbeddingsEqualOnnxRuntime(String name) throws Exception {
+    @CsvSource({"all-minilm-l6-v2, composed", "all-minilm-l6-v2, torchscript", "bge-small-en-v1.5, composed",
+            "bge-small-en-v1.5, torchscript"})
+    void lastHiddenStatesAndPooledEmbeddingsEqualOnnxRuntime(String name, String kernels) throws Exception {
         BertFixtures.Imported model = BertFixtures.imported(name);
         try (NDManager m = NDManager.newBaseManager(); HfTokenizer tok = HfTokenizer.load(model.dir())) {
             List<Encoded> encoded = new ArrayList<>();
@@ -61,7 +65,8 @@ class OnnxRuntimeParityTest {
             TokenBatch batch = Batches.pad(encoded, tok.padId(), false, m);
             int rows = TEXTS.size();
             int length = (int) batch.inputIds().getShape().get(1);
-            BertModel bert = BertFixtures.load(model.dir(), BertFixtures.embedding("mean"), m);
+            BertModel bert = BertFixtures.load(model.dir(),
+                    BertFixtures.embedding("mean").withKernels(KernelMode.parse(kernels), Precision.FP32), m);
             float[] ours = bert.hiddenStates(batch, false).toFloatArray();
             float[] pooled = bert.forward(batch, false).toFloatArray();
 
@@ -108,7 +113,7 @@ class OnnxRuntimeParityTest {
                 assertEquals(1.0, cosine, 1e-5, "pooled embedding cosine, text " + r);
             }
             assertTrue(compared > rows * hidden * 5);
-            assertTrue(maxDiff < 1e-4, name + ": max abs difference " + maxDiff);
+            assertTrue(maxDiff < 1e-4, name + " (" + kernels + "): max abs difference " + maxDiff);
         }
     }
 }

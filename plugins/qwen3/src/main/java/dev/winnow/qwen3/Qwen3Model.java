@@ -3,7 +3,6 @@ package dev.winnow.qwen3;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.UserException;
@@ -13,6 +12,7 @@ import dev.winnow.api.model.ParameterSet;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
+import dev.winnow.core.kernels.Kernels;
 import dev.winnow.core.nn.Ops;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,12 +39,16 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
     private final ParameterSet parameters = new ParameterSet();
     private final long yes;
     private final long no;
-    private final dev.winnow.core.nn.Linears lin = new dev.winnow.core.nn.Linears(w);
+    /** RMSNorm, rotary embedding, attention, SwiGLU and every linear product run through these. */
+    private final Kernels kernels;
+    private final dev.winnow.core.nn.Linears lin;
 
     Qwen3Model(Qwen3Config config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options, Path directory) {
         this.config = config;
         this.configJson = new LinkedHashMap<>(configJson);
         this.options = options;
+        this.kernels = Kernels.forModel(options);
+        this.lin = new dev.winnow.core.nn.Linears(w, kernels);
         this.yes = options.extra().get("positive_token_id") instanceof Number n ? n.longValue() : 9693;
         this.no = options.extra().get("negative_token_id") instanceof Number n ? n.longValue() : 2152;
         if (options.task() == Task.EMBEDDING && options.pooling() != null && !options.pooling().equals("last")) {
@@ -181,28 +185,25 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
         NDArray additive = allowed.logicalNot().toType(type, false).mul(Ops.MASKED);
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             String p = "model.layers." + i + ".";
-            NDArray h = Ops.rmsNorm(x, w.get(p + "input_layernorm.weight"), config.rmsNormEps());
+            NDArray h = kernels.rmsNorm(x, w.get(p + "input_layernorm.weight"), config.rmsNormEps());
             NDArray q = lin.apply(p + "self_attn.q_proj", h, training).reshape(b, length, heads, d);
             NDArray k = lin.apply(p + "self_attn.k_proj", h, training).reshape(b, length, kvHeads, d);
             NDArray v = lin.apply(p + "self_attn.v_proj", h, training).reshape(b, length, kvHeads, d);
-            q = Ops.rmsNorm(q, w.get(p + "self_attn.q_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
-            k = Ops.rmsNorm(k, w.get(p + "self_attn.k_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
+            q = kernels.rmsNorm(q, w.get(p + "self_attn.q_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
+            k = kernels.rmsNorm(k, w.get(p + "self_attn.k_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
             v = v.transpose(0, 2, 1, 3);
-            q = rotate(q, cos, sin, d);
-            k = rotate(k, cos, sin, d);
-            if (kvHeads != heads) {
-                int rep = heads / kvHeads;
-                k = k.expandDims(2).repeat(2, rep).reshape(b, heads, length, d);
-                v = v.expandDims(2).repeat(2, rep).reshape(b, heads, length, d);
-            }
-            NDArray ctx = Ops.attention(q, k, v, additive, 0, false).transpose(0, 2, 1, 3).reshape(b, length, (long) heads * d);
+            q = kernels.applyRotary(q, cos, sin);
+            k = kernels.applyRotary(k, cos, sin);
+            // grouped-query attention: the kernel maps query head h to key/value head h / (heads / kvHeads)
+            NDArray ctx = kernels.attention(q, k, v, additive, false, 0, training)
+                    .transpose(0, 2, 1, 3).reshape(b, length, (long) heads * d);
             x = x.add(lin.apply(p + "self_attn.o_proj", ctx, training));
-            h = Ops.rmsNorm(x, w.get(p + "post_attention_layernorm.weight"), config.rmsNormEps());
-            NDArray gate = Ops.silu(lin.apply(p + "mlp.gate_proj", h, training));
+            h = kernels.rmsNorm(x, w.get(p + "post_attention_layernorm.weight"), config.rmsNormEps());
+            NDArray gate = lin.apply(p + "mlp.gate_proj", h, training);
             NDArray up = lin.apply(p + "mlp.up_proj", h, training);
-            x = x.add(lin.apply(p + "mlp.down_proj", gate.mul(up), training));
+            x = x.add(lin.apply(p + "mlp.down_proj", kernels.swiglu(gate, up), training));
         }
-        return Ops.rmsNorm(x, w.get("model.norm.weight"), config.rmsNormEps());
+        return kernels.rmsNorm(x, w.get("model.norm.weight"), config.rmsNormEps());
     }
 
     /**
@@ -220,14 +221,6 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
             return config.ropeTheta();
         }
         return config.ropeTheta() * Math.pow(factor * n / max - (factor - 1), d / (d - 2.0));
-    }
-
-    /** {@code x * cos + rotate_half(x) * sin}, rotate_half(x) = [-x2, x1] over the two halves of the head dim. */
-    static NDArray rotate(NDArray x, NDArray cos, NDArray sin, int d) {
-        NDArray x1 = x.get(new NDIndex("..., :" + d / 2));
-        NDArray x2 = x.get(new NDIndex("..., " + d / 2 + ":"));
-        NDArray rotated = NDArrays.concat(new ai.djl.ndarray.NDList(x2.neg(), x1), -1);
-        return x.mul(cos).add(rotated.mul(sin));
     }
 
     @Override

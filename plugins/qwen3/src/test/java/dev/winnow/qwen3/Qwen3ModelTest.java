@@ -10,12 +10,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.UserException;
+import dev.winnow.api.model.KernelMode;
 import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.core.engine.WinnowEngine;
 import dev.winnow.core.nn.Ops;
+import dev.winnow.core.testing.KernelPaths;
 import dev.winnow.core.text.Batches;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -23,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class Qwen3ModelTest {
     static final long YES = 7;
@@ -53,6 +58,10 @@ class Qwen3ModelTest {
     }
 
     public static Qwen3Model tiny(NDManager m, Task task, DataType type) {
+        return tiny(m, task, type, KernelMode.AUTO, Precision.FP32);
+    }
+
+    public static Qwen3Model tiny(NDManager m, Task task, DataType type, KernelMode kernels, Precision precision) {
         Map<String, Object> json = tinyConfig();
         Qwen3Config c = Qwen3Config.parse(json, Path.of("config.json"));
         Map<String, NDArray> weights = new LinkedHashMap<>();
@@ -66,7 +75,7 @@ class Qwen3ModelTest {
             i++;
         }
         return new Qwen3Model(c, json, weights, new ModelOptions(task, "last", true, 1,
-                Map.of("positive_token_id", YES, "negative_token_id", NO)), Path.of("tiny"));
+                Map.of("positive_token_id", YES, "negative_token_id", NO), kernels, precision), Path.of("tiny"));
     }
 
     public static final List<Encoded> INPUTS = List.of(
@@ -74,11 +83,13 @@ class Qwen3ModelTest {
             new Encoded(new long[] {5, 35}, new long[2], false),
             new Encoded(new long[] {8, 9, 7, 9, 3, 2, 38, 4}, new long[8], false));
 
-    @Test
-    void aLeftOrRightPaddedBatchEqualsEachInputAlone() {
+    /** On both kernel paths. */
+    @ParameterizedTest
+    @EnumSource(value = KernelMode.class, names = {"COMPOSED", "TORCHSCRIPT"})
+    void aLeftOrRightPaddedBatchEqualsEachInputAlone(KernelMode kernels) {
         try (NDManager m = NDManager.newBaseManager()) {
             for (Task task : List.of(Task.GENERATIVE_RERANKER, Task.EMBEDDING)) {
-                Qwen3Model model = tiny(m, task, DataType.FLOAT32);
+                Qwen3Model model = tiny(m, task, DataType.FLOAT32, kernels, Precision.FP32);
                 for (boolean left : new boolean[] {true, false}) {
                     float[] batched = model.forward(Batches.pad(INPUTS, 0, left, m), false).toFloatArray();
                     int width = batched.length / INPUTS.size();
@@ -91,6 +102,63 @@ class Qwen3ModelTest {
                 }
             }
         }
+    }
+
+    /**
+     * The whole model on the TorchScript kernels (RMSNorm, rotary embedding, grouped-query attention, SwiGLU, every
+     * linear) equals the composed reference in fp32: output and the gradient of every parameter within 1e-5, with left
+     * padding (rows whose causal and padding masks hide every key) and right padding.
+     */
+    @Test
+    void torchScriptKernelsEqualTheComposedReference() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (Task task : List.of(Task.GENERATIVE_RERANKER, Task.EMBEDDING)) {
+                for (boolean left : new boolean[] {true, false}) {
+                    java.util.function.Function<NDManager, TokenBatch> batch = s -> Batches.pad(INPUTS, 0, left, s);
+                    double worst = KernelPaths.assertClose(
+                            KernelPaths.outputAndGradients(tiny(m, task, DataType.FLOAT32, KernelMode.COMPOSED, Precision.FP32), batch),
+                            KernelPaths.outputAndGradients(tiny(m, task, DataType.FLOAT32, KernelMode.TORCHSCRIPT, Precision.FP32), batch),
+                            1e-5, false);
+                    System.out.printf("Qwen3 %s left=%s: TorchScript vs composed, worst difference %.3g%n", task.id(), left, worst);
+                }
+            }
+        }
+    }
+
+    /**
+     * bf16 and fp16 compute: the final hidden states of real tokens (what every head reads; padded positions are
+     * masked everywhere and hold arbitrary values) stay within a scale-relative 3e-2 (bf16)
+     * and 1e-2 (fp16) of fp32, as for BERT. The reranker score is a difference of two logits, so its error relative
+     * to its own (smaller) scale is larger: 8e-2 for bf16 and 2e-2 for fp16.
+     */
+    @Test
+    void reducedPrecisionForwardStaysNearFp32() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            TokenBatch batch = Batches.pad(INPUTS, 0, true, m);
+            Qwen3Model reference = tiny(m, Task.GENERATIVE_RERANKER, DataType.FLOAT32, KernelMode.TORCHSCRIPT, Precision.FP32);
+            NDArray real = batch.attentionMask().toType(DataType.FLOAT32, false).expandDims(2);
+            float[] hidden32 = reference.hiddenStates(batch).mul(real).toFloatArray();
+            float[] score32 = reference.forward(batch, false).toFloatArray();
+            for (Precision p : List.of(Precision.BF16, Precision.FP16)) {
+                Qwen3Model low = tiny(m, Task.GENERATIVE_RERANKER, DataType.FLOAT32, KernelMode.TORCHSCRIPT, p);
+                double hidden = relativeDifference(hidden32, low.hiddenStates(batch).mul(real).toFloatArray());
+                double score = relativeDifference(score32, low.forward(batch, false).toFloatArray());
+                System.out.printf("Qwen3 %s vs fp32: scale-relative difference, hidden states %.3g, scores %.3g%n", p, hidden, score);
+                assertTrue(hidden > 0, p + " must actually compute in reduced precision");
+                assertTrue(hidden <= (p == Precision.BF16 ? 3e-2 : 1e-2), p + " hidden states: " + hidden);
+                assertTrue(score <= (p == Precision.BF16 ? 8e-2 : 2e-2), p + " scores: " + score);
+            }
+        }
+    }
+
+    static double relativeDifference(float[] reference, float[] got) {
+        double scale = 0;
+        double diff = 0;
+        for (int i = 0; i < reference.length; i++) {
+            scale = Math.max(scale, Math.abs(reference[i]));
+            diff = Math.max(diff, Math.abs(reference[i] - got[i]));
+        }
+        return diff / scale;
     }
 
     /** The head's score equals logit(yes) - logit(no) of the full vocabulary logits at the last real token. */

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import dev.winnow.api.model.Precision;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -98,8 +99,8 @@ public final class ComposedKernels implements Kernels {
     }
 
     @Override
-    public boolean bf16() {
-        return false;
+    public Precision precision() {
+        return Precision.FP32;
     }
 
     @Override

@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.UserException;
+import dev.winnow.api.model.KernelMode;
+import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Precision;
 import dev.winnow.api.WinnowException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -83,42 +86,59 @@ public interface Kernels {
      */
     NDArray linear(NDArray x, NDArray weight, @Nullable NDArray bias);
 
-    /** Whether matrix products and attention run in bfloat16 inside the kernels. */
-    boolean bf16();
+    /**
+     * The precision of matrix products and attention inside the kernels (RMSNorm, activations and
+     * log-softmax stay float32 in every variant).
+     */
+    Precision precision();
+
+    /** The system property that overrides a recipe's {@code kernels} (for benchmarks and comparisons). */
+    String OVERRIDE_PROPERTY = "winnow.kernels";
+
+    /**
+     * The kernels a model built with {@code options} computes with: {@code options.kernels()} unless
+     * the system property {@value #OVERRIDE_PROPERTY} names another mode, in {@code options.precision()}.
+     *
+     * @throws UserException as {@link #select}, or when the property names no mode
+     */
+    static Kernels forModel(ModelOptions options) {
+        String override = System.getProperty(OVERRIDE_PROPERTY);
+        KernelMode mode = override == null || override.isBlank() ? options.kernels() : KernelMode.parse(override);
+        return select(mode, options.precision());
+    }
 
     /**
      * The kernels for a run.
      *
      * @param mode the recipe's {@code kernels} value
-     * @param bf16 whether the recipe asks for {@code precision: bf16}
+     * @param precision the recipe's {@code train.precision}
      * @return the implementation
-     * @throws UserException when bf16 is asked for but only composed kernels are available or
-     *     chosen
+     * @throws UserException when fp16 or bf16 is asked for but only composed kernels are chosen or
+     *     available (they compute in float32 only)
      * @throws WinnowException when {@code mode} is TORCHSCRIPT and libtorch cannot load kernels
      */
-    static Kernels select(KernelMode mode, boolean bf16) {
+    static Kernels select(KernelMode mode, Precision precision) {
         Logger log = LoggerFactory.getLogger(Kernels.class);
+        String p = precision.name().toLowerCase(java.util.Locale.ROOT);
         switch (mode) {
             case COMPOSED -> {
-                if (bf16) {
-                    throw new UserException(
-                            "precision: bf16 needs 'kernels: torchscript' or 'kernels: auto'; the"
-                                    + " composed kernels compute in float32 only");
+                if (precision != Precision.FP32) {
+                    throw new UserException("train.precision: " + p + " needs 'kernels: torchscript' or 'kernels:"
+                            + " auto'; the composed kernels (kernels: composed) compute in fp32 only");
                 }
                 return ComposedKernels.INSTANCE;
             }
             case TORCHSCRIPT -> {
                 TorchScriptKernels.requireAvailable();
-                return bf16 ? TorchScriptKernels.BF16 : TorchScriptKernels.FP32;
+                return TorchScriptKernels.of(precision);
             }
             default -> {
                 if (TorchScriptKernels.available()) {
-                    return bf16 ? TorchScriptKernels.BF16 : TorchScriptKernels.FP32;
+                    return TorchScriptKernels.of(precision);
                 }
-                if (bf16) {
-                    throw new UserException(
-                            "precision: bf16 needs TorchScript kernels, which libtorch could not"
-                                    + " load here (see the log); use precision: fp32");
+                if (precision != Precision.FP32) {
+                    throw new UserException("train.precision: " + p + " needs TorchScript kernels, which libtorch"
+                            + " could not load here (see the log); use precision: fp32");
                 }
                 log.warn("TorchScript kernels are unavailable; using composed DJL kernels");
                 return ComposedKernels.INSTANCE;

@@ -4,7 +4,9 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.WinnowException;
+import dev.winnow.api.model.Precision;
 import java.math.BigDecimal;
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,30 +16,47 @@ import org.slf4j.LoggerFactory;
  * TorchScriptArchive}, cached per code text and device by {@link KernelModule}). Attention goes
  * through {@code torch.scaled_dot_product_attention} and RMSNorm through {@code torch.rms_norm}.
  *
- * <p>The bf16 variant casts the inputs of matrix products and attention to bfloat16 inside the
- * module and casts the result back to float32, so that DJL never holds a bfloat16 array (which
- * aborts the JVM) and parameters, gradients and optimizer state stay float32. Reductions
- * (RMSNorm, log-softmax) and element-wise activations stay float32 in both variants: casting
- * them at the module boundary would cost precision and gain nothing.
+ * <p>The bf16 and fp16 variants cast the inputs of matrix products and attention to bfloat16 or
+ * float16 inside the module and cast the result back to float32, so that DJL never holds a bfloat16
+ * array (which aborts the JVM) and parameters, gradients and optimizer state stay float32; the
+ * backward pass runs in the same reduced precision. Reductions (RMSNorm, log-softmax) and
+ * element-wise activations stay float32 in every variant: casting them at the module boundary
+ * would cost precision and gain nothing.
  */
 public final class TorchScriptKernels implements Kernels {
 
     /** Float32 throughout. */
-    public static final TorchScriptKernels FP32 = new TorchScriptKernels(false);
+    public static final TorchScriptKernels FP32 = new TorchScriptKernels(Precision.FP32);
 
     /** bfloat16 matrix products and attention. */
-    public static final TorchScriptKernels BF16 = new TorchScriptKernels(true);
+    public static final TorchScriptKernels BF16 = new TorchScriptKernels(Precision.BF16);
+
+    /** float16 matrix products and attention (training needs loss scaling). */
+    public static final TorchScriptKernels FP16 = new TorchScriptKernels(Precision.FP16);
 
     private static final Logger LOG = LoggerFactory.getLogger(TorchScriptKernels.class);
+    /** libtorch's ScalarType codes, as TorchScript code passes them to torch.to. */
+    private static final int FLOAT16 = 5;
     private static final int BFLOAT16 = 15;
     private static final int FLOAT32 = 6;
+    /** The additive value of a masked position in float16 (whose largest finite value is 65504). */
+    static final float FP16_MASK_VALUE = -30000f;
     private static volatile @Nullable Boolean available;
     private static volatile @Nullable RuntimeException unavailableCause;
 
-    private final boolean bf16;
+    private final Precision precision;
 
-    private TorchScriptKernels(boolean bf16) {
-        this.bf16 = bf16;
+    private TorchScriptKernels(Precision precision) {
+        this.precision = precision;
+    }
+
+    /** The variant that computes matrix products and attention in {@code precision}. */
+    public static TorchScriptKernels of(Precision precision) {
+        return switch (precision) {
+            case FP32 -> FP32;
+            case BF16 -> BF16;
+            case FP16 -> FP16;
+        };
     }
 
     /** Whether libtorch compiles and runs kernel modules here; probed once. */
@@ -116,7 +135,7 @@ public final class TorchScriptKernels implements Kernels {
             kk = cast("k1");
             vv = cast("v1");
         }
-        String mm = mask.equals("None") ? "None" : cast(mask);
+        String mm = mask.equals("None") ? "None" : castMask(mask);
         body.append("    o = torch.scaled_dot_product_attention(")
                 .append(qq).append(", ").append(kk).append(", ").append(vv)
                 .append(", ").append(mm)
@@ -179,13 +198,13 @@ public final class TorchScriptKernels implements Kernels {
     }
 
     @Override
-    public boolean bf16() {
-        return bf16;
+    public Precision precision() {
+        return precision;
     }
 
     @Override
     public String toString() {
-        return bf16 ? "torchscript-bf16" : "torchscript";
+        return precision == Precision.FP32 ? "torchscript" : "torchscript-" + precision.name().toLowerCase(Locale.ROOT);
     }
 
     private static NDArray run(String code, NDArray... inputs) {
@@ -193,11 +212,26 @@ public final class TorchScriptKernels implements Kernels {
     }
 
     private String cast(String expr) {
-        return bf16 ? "torch.to(" + expr + ", " + BFLOAT16 + ")" : expr;
+        return switch (precision) {
+            case FP32 -> expr;
+            case BF16 -> "torch.to(" + expr + ", " + BFLOAT16 + ")";
+            case FP16 -> "torch.to(" + expr + ", " + FLOAT16 + ")";
+        };
+    }
+
+    /**
+     * An additive mask in the compute precision. float16 cannot hold {@link #MASK_VALUE} (it would
+     * become -infinity, and a row masked everywhere would turn NaN), so there masked positions get
+     * {@link #FP16_MASK_VALUE}, which still leaves exp() at exactly 0 and room for the scores.
+     */
+    private String castMask(String expr) {
+        return precision == Precision.FP16
+                ? cast("torch.clamp(" + expr + ", " + literal(FP16_MASK_VALUE) + ")")
+                : cast(expr);
     }
 
     private String uncast(String expr) {
-        return bf16 ? "torch.to(" + expr + ", " + FLOAT32 + ")" : expr;
+        return precision == Precision.FP32 ? expr : "torch.to(" + expr + ", " + FLOAT32 + ")";
     }
 
     /** Module source in the form libtorch's own serializer writes. */

@@ -1,6 +1,7 @@
 package dev.winnow.core.nn;
 
 import ai.djl.ndarray.NDArray;
+import dev.winnow.core.kernels.Kernels;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,26 +11,32 @@ import org.jspecify.annotations.Nullable;
 /**
  * A model's linear layers by Hugging Face module name ({@code model.layers.0.self_attn.q_proj}), applied through
  * one method so that LoRA adapters attach to any of them without the model knowing:
- * {@code y = x W^T + b + scale * dropout(x) A^T B^T}.
+ * {@code y = x W^T + b + scale * dropout(x) A^T B^T}. Every product goes through the model's {@link Kernels}
+ * (so it runs in their precision).
  */
 public final class Linears {
     /** A LoRA adapter: {@code a [rank, in]}, {@code b [out, rank]}. */
     public record Adapter(NDArray a, NDArray b, double scale, double dropout) {}
 
     private final Map<String, NDArray> weights;
+    private final Kernels kernels;
     private final Map<String, Adapter> adapters = new LinkedHashMap<>();
 
-    /** @param weights tensors by full name; a module {@code m} is {@code m.weight} (2-D) and optionally {@code m.bias} */
-    public Linears(Map<String, NDArray> weights) {
+    /**
+     * @param weights tensors by full name; a module {@code m} is {@code m.weight} (2-D) and optionally {@code m.bias}
+     * @param kernels what computes the products
+     */
+    public Linears(Map<String, NDArray> weights, Kernels kernels) {
         this.weights = weights;
+        this.kernels = kernels;
     }
 
     public NDArray apply(String module, NDArray x, boolean training) {
-        NDArray y = Ops.linear(x, weight(module), weights.get(module + ".bias"));
+        NDArray y = kernels.linear(x, weight(module), weights.get(module + ".bias"));
         Adapter adapter = adapters.get(module);
         if (adapter != null) {
             NDArray h = Ops.dropout(x, adapter.dropout(), training);
-            y = y.add(Ops.linear(Ops.linear(h, adapter.a(), null), adapter.b(), null).mul((float) adapter.scale()));
+            y = y.add(kernels.linear(kernels.linear(h, adapter.a(), null), adapter.b(), null).mul((float) adapter.scale()));
         }
         return y;
     }

@@ -7,6 +7,8 @@ import dev.winnow.api.data.DatasetFormat;
 import dev.winnow.api.eval.Evaluator;
 import dev.winnow.api.export.Exporter;
 import dev.winnow.api.loss.Loss;
+import dev.winnow.api.model.KernelMode;
+import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.text.PromptTemplate;
 import dev.winnow.core.data.DatasetReader;
@@ -35,6 +37,9 @@ public record Recipe(
         @Doc("evaluation before and after training") @Default("{}") EvalSection eval,
         @Doc("what to write after training") @Default("{}") ExportSection export,
         @Doc("where to run") @Default("{}") DevicesSection devices,
+        @Doc("kernel implementation: auto (TorchScript kernels where libtorch loads them, composed otherwise), "
+                + "torchscript (fail if they cannot load) or composed (DJL operators only: the fp32 reference)")
+                @Default("auto") KernelMode kernels,
         @Doc("the run directory: resolved recipe, metrics, checkpoints, plots, export") String outputDir) {
 
     /** {@code model:} */
@@ -101,7 +106,9 @@ public record Recipe(
             @Doc("training groups per optimizer micro-step") @Default("8") @Range(min = 1) int batchSize,
             @Doc("micro-steps accumulated per optimizer step") @Default("1") @Range(min = 1) int gradientAccumulationSteps,
             @Doc("global gradient-norm clipping; 0 disables") @Default("1.0") @Range(min = 0) double maxGradNorm,
-            @Doc("fp32; fp16 and bf16 are refused for now (see README)") @Default("fp32")
+            @Doc("compute precision: fp32; bf16 (bf16 matrix products and attention); fp16 (fp16 products and "
+                    + "attention with dynamic loss scaling). Weights and optimizer state stay fp32; bf16 and fp16 need "
+                    + "kernels: auto or torchscript") @Default("fp32")
                     Precision precision,
             @Doc("seed for initialisation, sampling and shuffling") @Default("42") long seed,
             @Doc("passes over the training data (ignored when max_steps > 0)") @Default("1") @Range(min = 1) int epochs,
@@ -122,11 +129,6 @@ public record Recipe(
     /** {@code train.type} */
     public enum TrainType {
         FULL, LORA
-    }
-
-    /** {@code train.precision} */
-    public enum Precision {
-        FP32, FP16, BF16
     }
 
     /** {@code train.optimizer:} */

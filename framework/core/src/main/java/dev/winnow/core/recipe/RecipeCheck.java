@@ -2,9 +2,10 @@ package dev.winnow.core.recipe;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.winnow.api.loss.RankingLoss;
+import dev.winnow.api.model.KernelMode;
+import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.text.EmbeddingTemplate;
-import dev.winnow.core.recipe.Recipe.Precision;
 import dev.winnow.core.recipe.Recipe.Strategy;
 import dev.winnow.core.recipe.Recipe.TrainSection;
 import dev.winnow.core.recipe.Recipe.TrainType;
@@ -59,8 +60,7 @@ public interface RecipeCheck {
     static List<RecipeCheck> builtIn() {
         return List.of(
                 of("lora-options-need-lora", RecipeCheck::loraOptionsNeedLora),
-                of("bf16-refused", RecipeCheck::bf16Refused),
-                of("fp16-unavailable", RecipeCheck::fp16Unavailable),
+                of("reduced-precision-needs-kernels", RecipeCheck::reducedPrecisionNeedsKernels),
                 of("loss-fits-task", RecipeCheck::lossFitsTask),
                 of("template-fits-task", RecipeCheck::templateFitsTask),
                 of("generative-reranker-needs-causal-lm", RecipeCheck::generativeRerankerNeedsCausalLm),
@@ -95,18 +95,14 @@ public interface RecipeCheck {
         }
     }
 
-    private static void bf16Refused(Recipe r, Context c, List<Problem> problems) {
-        if (r.train().precision() == Precision.BF16) {
+    private static void reducedPrecisionNeedsKernels(Recipe r, Context c, List<Problem> problems) {
+        Precision p = r.train().precision();
+        if (p != Precision.FP32 && r.kernels() == KernelMode.COMPOSED) {
+            String name = p.name().toLowerCase(java.util.Locale.ROOT);
             problems.add(new Problem(c.at("train.precision"), "train.precision",
-                    "bf16 cannot run: DJL's PyTorch engine has no bfloat16 operators (a bf16 tensor aborts the JVM); "
-                            + "use fp32, or fp16 on a GPU (bf16 checkpoints load fine: they are converted to fp32)"));
-        }
-    }
-
-    private static void fp16Unavailable(Recipe r, Context c, List<Problem> problems) {
-        if (r.train().precision() == Precision.FP16) {
-            problems.add(new Problem(c.at("train.precision"), "train.precision",
-                    "fp16 mixed precision (fp32 master weights, dynamic loss scaling, GPU only) is not available yet; use fp32"));
+                    name + " needs the TorchScript kernels (kernels: auto or torchscript); kernels: composed computes in "
+                            + "fp32 only (DJL's own operators have no bf16, and fp16 there would lose the fp32 master "
+                            + "weights); valid with kernels: composed: fp32"));
         }
     }
 

@@ -24,6 +24,7 @@ import dev.winnow.api.export.Exporter;
 import dev.winnow.api.loss.Loss;
 import dev.winnow.api.loss.RankingLoss;
 import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.api.text.AnswerTokens;
 import dev.winnow.api.text.Encoded;
@@ -39,6 +40,7 @@ import dev.winnow.core.engine.WinnowEngine;
 import dev.winnow.core.eval.MetricTable;
 import dev.winnow.core.infer.PairScorer;
 import dev.winnow.core.io.FileTrees;
+import dev.winnow.core.kernels.Kernels;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
 import dev.winnow.core.recipe.ComponentSpec;
@@ -52,6 +54,7 @@ import dev.winnow.core.text.HfTokenizer;
 import dev.winnow.core.text.TruncationCounter;
 import dev.winnow.core.train.AdamW;
 import dev.winnow.core.train.Checkpoints;
+import dev.winnow.core.train.LossScaler;
 import dev.winnow.core.train.LrSchedule;
 import dev.winnow.core.train.Progress;
 import dev.winnow.core.train.TrainLoop;
@@ -150,7 +153,7 @@ public final class RecipeRunner {
                         "the tokenizer has no single token '" + answers.negativeToken() + "'")));
             }
             ModelOptions options = new ModelOptions(recipe.task(), recipe.model().pooling(), recipe.model().normalize(),
-                    recipe.model().numLabels(), extra);
+                    recipe.model().numLabels(), extra, recipe.kernels(), recipe.train().precision());
             WinnowModel model = new ModelLoader(registry).load(dir, recipe.model().type(), options, manager);
             if (dir.adapter() != null && model instanceof dev.winnow.core.lora.LoraTarget adapted) {
                 // training (and the export) work on plain weights: fold the source's adapter in first
@@ -159,7 +162,7 @@ public final class RecipeRunner {
             }
             int maxLength = Math.min(recipe.model().maxLength(), tokenizer.modelMaxLength());
             out.println("model: " + model.architecture() + " " + recipe.task().id() + ", " + model.parameters().elementCount()
-                    + " parameters, max_length " + maxLength + ", device " + device);
+                    + " parameters, max_length " + maxLength + ", device " + device + ", kernels " + Kernels.forModel(options));
             Scorer scorer = embedding
                     ? new EncoderScorer(model, tokenizer, (EmbeddingTemplate) template, maxLength, recipe.eval().batchSize(), manager)
                     : new PairScorer(model, tokenizer, template, maxLength, recipe.eval().batchSize(), manager);
@@ -216,7 +219,8 @@ public final class RecipeRunner {
                     recipe.train().maxGradNorm(), schedule,
                     new AdamW.Options(opt.weightDecay(), opt.betas().get(0), opt.betas().get(1), opt.eps()),
                     recipe.train().evalSteps(), recipe.train().saveSteps(), recipe.train().saveTotalLimit(),
-                    recipe.train().loggingSteps(), recipe.train().metricForBest(), recipe.train().greaterIsBetter(), seed, runDir);
+                    recipe.train().loggingSteps(), recipe.train().metricForBest(), recipe.train().greaterIsBetter(), seed, runDir,
+                    recipe.train().precision() == Precision.FP16 ? LossScaler.Options.defaults() : null);
             out.println("training: " + trainRecords.size() + " queries, " + perEpoch + " micro-batches of "
                     + recipe.train().batchSize() + " groups per epoch, " + total + " optimizer steps");
             TruncationCounter truncation = new TruncationCounter();

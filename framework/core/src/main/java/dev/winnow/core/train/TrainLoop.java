@@ -116,6 +116,7 @@ public final class TrainLoop<B> {
         NDManager stateManager = NDManager.newBaseManager(trainable.isEmpty() ? null : trainable.get(0).array().getDevice());
         try {
             AdamW optimizer = new AdamW(trainable, options.optimizer(), stateManager);
+            LossScaler scaler = options.lossScaling() == null ? null : new LossScaler(options.lossScaling());
             long step = 0;
             int epoch = 0;
             int index = 0;
@@ -137,6 +138,9 @@ public final class TrainLoop<B> {
                 @SuppressWarnings("unchecked")
                 List<Number> history = (List<Number>) state.getOrDefault("losses", List.of());
                 history.forEach(l -> losses.add(l.doubleValue()));
+                if (scaler != null && state.get("loss_scale") instanceof Number scale) {
+                    scaler.restore(scale.doubleValue(), ((Number) state.getOrDefault("loss_scale_good_steps", 0)).intValue());
+                }
                 metrics.loadExisting(step);
                 progress.line("resumed from " + latest.get() + " at step " + step);
             } else {
@@ -176,10 +180,11 @@ public final class TrainLoop<B> {
                             if (!Float.isFinite(value)) {
                                 nonFinite = true; // no backward: this micro-batch adds nothing to the step
                             } else {
+                                float scale = (scaler == null ? 1f : (float) scaler.scale()) / options.accumulation();
                                 if (sl.backward() != null) {
-                                    sl.backward().run(gc, 1f / options.accumulation());
+                                    sl.backward().run(gc, scale);
                                 } else {
-                                    gc.backward(sl.loss().div(options.accumulation()));
+                                    gc.backward(sl.loss().mul(scale));
                                 }
                                 stepLoss += value / options.accumulation();
                             }
@@ -188,11 +193,22 @@ public final class TrainLoop<B> {
                         }
                     }
                 }
+                double scaleUsed = scaler == null ? 1 : scaler.scale();
+                if (scaler != null && !nonFinite) {
+                    scaler.unscale(trainable); // clipping and the update see the true gradients
+                }
                 double gradNorm = nonFinite ? Double.NaN : GradClipper.clip(trainable, options.maxGradNorm());
                 double lr = options.schedule().at(step);
+                // fp16: gradients that overflowed at a large loss scale are expected; the scale halves and the step
+                // is skipped, as GradScaler does. Only an overflow at a scale below 1 is a real divergence.
+                boolean overflow = scaler != null && !nonFinite && !scaler.update(Double.isFinite(gradNorm));
                 if (Double.isFinite(gradNorm)) {
                     optimizer.step(lr);
                     skippedInARow = 0;
+                } else if (overflow && scaleUsed >= 1) {
+                    skipped++;
+                    progress.line(String.format(java.util.Locale.ROOT, "step %d: fp16 gradients overflowed at loss scale %.0f;"
+                            + " update skipped, scale now %.0f (%d skipped so far)", step + 1, scaleUsed, scaler.scale(), skipped));
                 } else {
                     // a non-finite loss or gradient would poison the weights: skip this update (counted in metrics)
                     skipped++;
@@ -219,6 +235,9 @@ public final class TrainLoop<B> {
                     row.put("lr", lr);
                     row.put("grad_norm", Double.isFinite(gradNorm) ? gradNorm : null);
                     row.put("skipped_steps", skipped);
+                    if (scaler != null) {
+                        row.put("loss_scale", scaler.scale());
+                    }
                     row.put("examples_per_s", examples / Math.max(seconds, 1e-9));
                     row.put("tokens_per_s", tokens / Math.max(seconds, 1e-9));
                     row.put("elapsed_s", seconds);
@@ -250,7 +269,7 @@ public final class TrainLoop<B> {
                     if (newBest) {
                         best = cp;
                     }
-                    lastSaved = save(parameters, optimizer, step, epoch, index, best, bestMetric, losses);
+                    lastSaved = save(parameters, optimizer, scaler, step, epoch, index, best, bestMetric, losses);
                     Checkpoints.prune(options.runDir(), options.saveTotalLimit(), Optional.ofNullable(best));
                 }
                 if (stop && !last) {
@@ -268,7 +287,7 @@ public final class TrainLoop<B> {
         }
     }
 
-    private Path save(ParameterSet parameters, AdamW optimizer, long step, int epoch, int index, @Nullable Path best,
+    private Path save(ParameterSet parameters, AdamW optimizer, @Nullable LossScaler scaler, long step, int epoch, int index, @Nullable Path best,
             @Nullable Double bestMetric, List<Double> losses) {
         Map<String, NDArray> model = new LinkedHashMap<>();
         parameters.all().forEach(p -> model.put(p.name(), p.array()));
@@ -282,6 +301,10 @@ public final class TrainLoop<B> {
         state.put("best_metric", bestMetric);
         state.put("metric_for_best", options.metricForBest());
         state.put("losses", losses);
+        if (scaler != null) {
+            state.put("loss_scale", scaler.scale());
+            state.put("loss_scale_good_steps", scaler.goodSteps());
+        }
         return Checkpoints.write(options.runDir(), step, model, optimizer.state(), state);
     }
 

@@ -1,6 +1,7 @@
 package dev.winnow.core.train;
 
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the loop needs to know: sizes, schedule, clipping, evaluation and checkpoint cadence, where to write.
@@ -9,6 +10,7 @@ import java.nio.file.Path;
  * @param accumulation micro-batches per optimizer step
  * @param evalEvery evaluate every N steps (0: only at the end)
  * @param saveEvery checkpoint every N steps (0: only at the end)
+ * @param lossScaling dynamic loss scaling (fp16 compute), or null for none
  */
 public record TrainOptions(
         long totalSteps,
@@ -23,4 +25,14 @@ public record TrainOptions(
         String metricForBest,
         boolean greaterIsBetter,
         long seed,
-        Path runDir) {}
+        Path runDir,
+        LossScaler.@Nullable Options lossScaling) {
+
+    /** Options without loss scaling (fp32 and bf16 compute). */
+    public TrainOptions(long totalSteps, int accumulation, double maxGradNorm, LrSchedule schedule, AdamW.Options optimizer,
+            int evalEvery, int saveEvery, int saveTotalLimit, int loggingSteps, String metricForBest, boolean greaterIsBetter,
+            long seed, Path runDir) {
+        this(totalSteps, accumulation, maxGradNorm, schedule, optimizer, evalEvery, saveEvery, saveTotalLimit, loggingSteps,
+                metricForBest, greaterIsBetter, seed, runDir, null);
+    }
+}

@@ -11,6 +11,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.winnow.api.UserException;
+import dev.winnow.api.model.KernelMode;
+import dev.winnow.api.model.Precision;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,12 +31,16 @@ class KernelLeakAndSelectionTest {
 
     @Test
     void selectionFollowsModeAndPrecision() {
-        assertSame(ComposedKernels.INSTANCE, Kernels.select(KernelMode.COMPOSED, false));
-        assertSame(TorchScriptKernels.FP32, Kernels.select(KernelMode.AUTO, false));
-        assertSame(TorchScriptKernels.BF16, Kernels.select(KernelMode.AUTO, true));
-        assertSame(TorchScriptKernels.BF16, Kernels.select(KernelMode.TORCHSCRIPT, true));
+        assertSame(ComposedKernels.INSTANCE, Kernels.select(KernelMode.COMPOSED, Precision.FP32));
+        assertSame(TorchScriptKernels.FP32, Kernels.select(KernelMode.AUTO, Precision.FP32));
+        assertSame(TorchScriptKernels.BF16, Kernels.select(KernelMode.AUTO, Precision.BF16));
+        assertSame(TorchScriptKernels.BF16, Kernels.select(KernelMode.TORCHSCRIPT, Precision.BF16));
+        assertSame(TorchScriptKernels.FP16, Kernels.select(KernelMode.TORCHSCRIPT, Precision.FP16));
+        UserException fp16 = assertThrows(UserException.class,
+                () -> Kernels.select(KernelMode.COMPOSED, Precision.FP16));
+        assertTrue(fp16.getMessage().contains("fp16") && fp16.getMessage().contains("kernels: composed"), fp16.getMessage());
         UserException e = assertThrows(UserException.class,
-                () -> Kernels.select(KernelMode.COMPOSED, true));
+                () -> Kernels.select(KernelMode.COMPOSED, Precision.BF16));
         assertTrue(e.getMessage().contains("bf16"), e.getMessage());
     }
 

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.winnow.api.model.Precision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -17,17 +18,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every TorchScript kernel against the composed DJL reference: outputs and input gradients
- * equal within 1e-5 in float32, and within a documented tolerance in bf16.
+ * equal within 1e-5 in float32, and within a documented tolerance in bf16 and fp16.
  *
  * <p>bf16 tolerance: bf16 keeps 8 significant bits (relative rounding 2^-9 ≈ 0.002 per cast);
  * over a sum of K products the error grows like √K times that. The bf16 check is therefore
  * relative to the reference's scale: max |bf16 − fp32| ≤ {@link #BF16_TOL} · max |fp32|, with
  * BF16_TOL = 0.03 (measured worst cases in these tests are listed in the report of the run).
+ * float16 keeps 11 significant bits (2^-11 per cast, four times finer), so FP16_TOL = 0.01 under
+ * the same scale-relative measure.
  */
 class KernelParityTest {
 
     static final double FP32_TOL = 1e-5;
     static final double BF16_TOL = 3e-2;
+    static final double FP16_TOL = 1e-2;
 
     /** Result of running one kernel: the output and the gradients of every input. */
     record Run(float[] out, List<float[]> grads, Shape shape) {}
@@ -63,7 +67,7 @@ class KernelParityTest {
         Run ref = run(ComposedKernels.INSTANCE, data, shapes, grad, f);
         Run got = run(ts, data, shapes, grad, f);
         assertEquals(ref.shape(), got.shape());
-        boolean relative = ts.bf16();
+        boolean relative = ts.precision() != Precision.FP32;
         double worst = diff(ref.out(), got.out(), relative);
         assertTrue(worst <= tol, ts + " output differs by " + worst);
         for (int i = 0; i < data.size(); i++) {
@@ -111,6 +115,7 @@ class KernelParityTest {
             BiFunction<Kernels, NDList, NDArray> f) {
         check(TorchScriptKernels.FP32, FP32_TOL, data, shapes, grad, f);
         check(TorchScriptKernels.BF16, BF16_TOL, data, shapes, grad, f);
+        check(TorchScriptKernels.FP16, FP16_TOL, data, shapes, grad, f);
     }
 
     static List<float[]> data(Shape... shapes) {

@@ -61,7 +61,7 @@ class LoraAdapterLoadTest {
     static final class Tiny implements WinnowModel, LoraTarget {
         final Map<String, NDArray> w = new LinkedHashMap<>();
         final ParameterSet parameters = new ParameterSet();
-        final Linears lin = new Linears(w);
+        final Linears lin = new Linears(w, dev.winnow.core.kernels.ComposedKernels.INSTANCE);
 
         Tiny(Map<String, NDArray> checkpoint) {
             checkpoint.forEach((name, a) -> {

@@ -9,7 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.winnow.api.UserException;
 import dev.winnow.api.model.Task;
 import dev.winnow.core.data.ShortfallPolicy;
-import dev.winnow.core.recipe.Recipe.Precision;
+import dev.winnow.api.model.KernelMode;
+import dev.winnow.api.model.Precision;
 import dev.winnow.core.recipe.Recipe.ScheduleType;
 import dev.winnow.core.registry.ComponentRegistry;
 import java.io.IOException;
@@ -67,6 +68,7 @@ class RecipeLoaderTest {
         assertEquals(List.of(0.9, 0.999), r.train().optimizer().betas());
         assertEquals(ScheduleType.LINEAR, r.train().schedule().type());
         assertEquals(Precision.FP32, r.train().precision());
+        assertEquals(KernelMode.AUTO, r.kernels());
         assertEquals(42L, r.train().seed());
         assertEquals("reranking", r.eval().evaluators().get(0).id());
         assertEquals(new TestPlugins.RerankingConfig(List.of(1, 5, 10)), r.eval().evaluators().get(0).config());
@@ -240,16 +242,18 @@ class RecipeLoaderTest {
                   eval: {path: b.jsonl}
                   split_ratio: 0.1
                 loss: infonce
+                kernels: composed
                 train:
                   lora_rank: 8
                   precision: bf16
                   schedule: {warmup_steps: 10, warmup_ratio: 0.1}
                 """);
         List<String> p = problems(f);
-        assertTrue(p.contains(f + ":10:14: train.lora_rank: LoRA options need train.type: lora (it is full); set train.type: lora or remove lora_rank"), p.toString());
-        assertTrue(p.stream().anyMatch(s -> s.startsWith(f + ":11:14: train.precision: bf16 cannot run")), p.toString());
+        assertTrue(p.contains(f + ":11:14: train.lora_rank: LoRA options need train.type: lora (it is full); set train.type: lora or remove lora_rank"), p.toString());
+        assertTrue(p.stream().anyMatch(s -> s.startsWith(f + ":12:14: train.precision: bf16 needs the TorchScript kernels "
+                + "(kernels: auto or torchscript); kernels: composed computes in fp32 only")), p.toString());
         assertTrue(p.contains(f + ":8:7: loss: the loss 'infonce' does not score rerankers; task reranker needs a ranking loss such as listwise_ce or pointwise_bce"), p.toString());
-        assertTrue(p.contains(f + ":12:28: train.schedule.warmup_steps: set warmup_steps or warmup_ratio, not both"), p.toString());
+        assertTrue(p.contains(f + ":13:28: train.schedule.warmup_steps: set warmup_steps or warmup_ratio, not both"), p.toString());
         assertTrue(p.contains(f + ":7:16: data.split_ratio: split_ratio carves an eval split only when data.eval is absent; remove one of them"), p.toString());
     }
 

@@ -152,14 +152,58 @@ class TrainLoopTest {
     }
 
     TrainLoop.Result train(Path runDir, long total, int saveEvery, boolean resume) {
+        return train(options(runDir, total, saveEvery), total, resume);
+    }
+
+    TrainLoop.Result train(TrainOptions options, long total, boolean resume) {
         Tiny t = new Tiny();
         try {
-            TrainLoop<int[]> loop = new TrainLoop<>(options(runDir, total, saveEvery),
+            TrainLoop<int[]> loop = new TrainLoop<>(options,
                     new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 0));
             return loop.run(t.params, Tiny::epoch, t::loss, () -> Map.of("score", (double) -t.params.get("layer.bias").get().array().abs().getFloat()), resume);
         } finally {
             t.manager.close();
         }
+    }
+
+    static TrainOptions scaled(TrainOptions o, double initialScale) {
+        return new TrainOptions(o.totalSteps(), o.accumulation(), o.maxGradNorm(), o.schedule(), o.optimizer(), o.evalEvery(),
+                o.saveEvery(), o.saveTotalLimit(), o.loggingSteps(), o.metricForBest(), o.greaterIsBetter(), o.seed(), o.runDir(),
+                new LossScaler.Options(initialScale, 2, 0.5, 2000));
+    }
+
+    /** Scaling by a power of two that overflows nothing is exact: the loss curve is the unscaled one. */
+    @Test
+    void lossScalingWithoutOverflowChangesNothing(@TempDir Path dir) {
+        List<Double> plain = train(dir.resolve("plain"), 12, 0, false).losses();
+        List<Double> scaled = train(scaled(options(dir.resolve("scaled"), 12, 0), 65536), 12, false).losses();
+        assertEquals(plain, scaled);
+    }
+
+    /**
+     * A scale so large that the scaled gradients overflow float32 makes the loop skip steps and halve the scale
+     * until they fit (as GradScaler does), counting the skips in metrics.jsonl, and training then proceeds.
+     */
+    @Test
+    void lossScaleOverflowSkipsStepsHalvesTheScaleAndCountsThem(@TempDir Path dir) throws IOException {
+        double initial = 0x1p127; // the scaled loss is finite, its gradients (up to ~10x the loss) are not
+        TrainLoop.Result r = train(scaled(options(dir, 30, 0), initial), 30, false);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("metrics.jsonl"))) {
+            Map<?, ?> row = new com.fasterxml.jackson.databind.ObjectMapper().readValue(line, Map.class);
+            if (row.containsKey("loss")) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> typed = (Map<String, Object>) row;
+                rows.add(typed);
+            }
+        }
+        Map<String, Object> last = rows.get(rows.size() - 1);
+        int skipped = ((Number) last.get("skipped_steps")).intValue();
+        double scale = ((Number) last.get("loss_scale")).doubleValue();
+        assertTrue(skipped >= 1 && skipped < 30, "skipped " + skipped);
+        assertEquals(initial / Math.pow(2, skipped), scale, 0.0, "one halving per skipped step");
+        assertTrue(r.losses().stream().allMatch(Double::isFinite));
+        assertTrue(r.losses().get(29) < r.losses().get(0) * 0.8, r.losses().toString());
     }
 
     @Test

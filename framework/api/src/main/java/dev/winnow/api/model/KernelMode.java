@@ -1,4 +1,4 @@
-package dev.winnow.core.kernels;
+package dev.winnow.api.model;
 
 import dev.winnow.api.UserException;
 import java.util.Locale;
