@@ -80,7 +80,7 @@ class EmbeddingEndToEndTest {
                   batch_size: 4
                   epochs: 10
                   logging_steps: 1
-                  metric_for_best: ndcg@10
+                  metric_for_best: retrieval_ndcg@10
                 eval: {evaluators: [retrieval, {type: reranking, k: [1, 3]}, similarity]}
                 devices: {devices: [cpu]}
                 output_dir: %s
