@@ -150,29 +150,7 @@ class Qwen3EndToEndTest {
         Path train = EndToEndRerankerTest.data(dir.resolve("train.jsonl"));
         Path run = dir.resolve("run");
         Path recipe = dir.resolve("recipe.yaml");
-        Files.writeString(recipe, """
-                model: {source: %s, max_length: 96}
-                task: generative_reranker
-                template: qwen3-reranker
-                data:
-                  train: {path: %s, format: labelled_list}
-                  eval: {path: %s, format: labelled_list}
-                  group_size: 4
-                loss: pointwise_bce
-                train:
-                  type: lora
-                  lora_rank: 4
-                  lora_alpha: 16
-                  lora_dropout: 0.0
-                  optimizer: {lr: 2.0e-2}
-                  batch_size: 4
-                  epochs: 8
-                  logging_steps: 1
-                  metric_for_best: mrr@3
-                eval: {evaluators: [{type: reranking, k: [1, 3]}]}
-                devices: {devices: [cpu]}
-                output_dir: %s
-                """.formatted(model, train, train, run));
+        loraRecipe(recipe, model, train, run);
         Runs.run(recipe);
         List<Double> losses = Runs.losses(run);
         double[] fl = Runs.firstAndLast(losses, 3);
@@ -219,32 +197,8 @@ class Qwen3EndToEndTest {
         Path train = EndToEndRerankerTest.data(dir.resolve("train.jsonl"));
         Path run = dir.resolve("run");
         Path recipe = dir.resolve("recipe.yaml");
-        Files.writeString(recipe, """
-                model: {source: %s, max_length: 96}
-                task: generative_reranker
-                template: qwen3-reranker
-                data:
-                  train: {path: %s, format: labelled_list}
-                  eval: {path: %s, format: labelled_list}
-                  group_size: 4
-                loss: pointwise_bce
-                train:
-                  type: lora
-                  lora_rank: 4
-                  lora_alpha: 16
-                  lora_dropout: 0.0
-                  target_modules: [q_proj, v_proj, down_proj]
-                  optimizer: {lr: 2.0e-2}
-                  batch_size: 4
-                  epochs: 4
-                  logging_steps: 1
-                  metric_for_best: mrr@3
-                eval: {evaluators: [{type: reranking, k: [1, 3]}]}
-                export: {merge_lora: false}
-                devices: {devices: [cpu]}
-                output_dir: %s
-                """.formatted(model, train, train, run));
-        Runs.run(recipe);
+        loraRecipe(recipe, model, train, run);
+        Runs.run(recipe, "train.target_modules=[q_proj, v_proj, down_proj]", "train.epochs=4", "export.merge_lora=false");
         Path export = run.resolve("export");
         assertEquals(Map.of("lora", Map.of("adapter", "adapter", "merged", false)),
                 JSON.readValue(export.resolve("winnow_export.json").toFile(), Map.class));
@@ -294,5 +248,32 @@ class Qwen3EndToEndTest {
         for (int i = 0; i < PAIRS.size(); i++) {
             assertEquals(trained[i], ((Number) JSON.readValue(lines.get(i), Map.class).get("score")).floatValue(), 0f, "runner score row " + i);
         }
+    }
+
+    /** The LoRA generative-reranker recipe both LoRA tests run (the unmerged one with overrides). */
+    static void loraRecipe(Path recipe, Path model, Path train, Path run) throws IOException {
+        Files.writeString(recipe, """
+                model: {source: %s, max_length: 96}
+                task: generative_reranker
+                template: qwen3-reranker
+                data:
+                  train: {path: %s, format: labelled_list}
+                  eval: {path: %s, format: labelled_list}
+                  group_size: 4
+                loss: pointwise_bce
+                train:
+                  type: lora
+                  lora_rank: 4
+                  lora_alpha: 16
+                  lora_dropout: 0.0
+                  optimizer: {lr: 2.0e-2}
+                  batch_size: 4
+                  epochs: 8
+                  logging_steps: 1
+                  metric_for_best: mrr@3
+                eval: {evaluators: [{type: reranking, k: [1, 3]}]}
+                devices: {devices: [cpu]}
+                output_dir: %s
+                """.formatted(model, train, train, run));
     }
 }

@@ -19,11 +19,13 @@ final class Runs {
 
     private Runs() {}
 
-    /** Runs {@code runner <recipe>} in-process and asserts it succeeded; returns its output. */
-    static String run(Path recipe) {
+    /** Runs {@code runner <recipe> [key=value ...]} in-process and asserts it succeeded; returns its output. */
+    static String run(Path recipe, String... overrides) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
-        int code = dev.winnow.cli.Main.run(List.of(recipe.toString()), ps, ps);
+        List<String> args = new java.util.ArrayList<>(List.of(recipe.toString()));
+        args.addAll(List.of(overrides));
+        int code = dev.winnow.cli.Main.run(args, ps, ps);
         String log = out.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, log);
         return log;
