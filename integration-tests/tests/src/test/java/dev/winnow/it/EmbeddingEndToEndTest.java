@@ -189,6 +189,27 @@ class EmbeddingEndToEndTest {
         }
     }
 
+    /** With dropout, both passes of each chunk draw the same masks (the step checks it and would throw). */
+    @Test
+    void gradCacheReplaysTheSameDropoutMasks(@TempDir Path dir) throws IOException {
+        Path model = EndToEndRerankerTest.tinyBert(dir.resolve("tiny-bert"));
+        Path config = model.resolve("config.json");
+        Map<String, Object> c = JSON.readValue(config.toFile(), Map.class);
+        c.put("hidden_dropout_prob", 0.1);
+        c.put("attention_probs_dropout_prob", 0.1);
+        Files.writeString(config, JSON.writeValueAsString(c));
+        List<Group> groups = new ArrayList<>();
+        for (int q = 0; q < 6; q++) {
+            List<Candidate> cands = List.of(new Candidate("p", "answer number " + q, 1, null), new Candidate("n", "filler " + q, 0, null));
+            groups.add(new Group(new QueryRecord("q" + q, "question " + q, cands, null, new RowOrigin("mem", q + 1)), cands));
+        }
+        CachedInfonceLoss loss = new CachedInfonceLoss(new CachedInfonceConfig(3, 0.05, true, null, false, 0.1, false, false), 7);
+        float[][] first = lossAndGradients(model, loss, groups);
+        float[][] second = lossAndGradients(model, loss, groups);
+        // dropout is live (two steps draw different masks), and each step's second pass replayed its first
+        assertTrue(Math.abs(first[0][0] - second[0][0]) > 1e-6, first[0][0] + " vs " + second[0][0]);
+    }
+
     /** The loss and every parameter's gradient after one backward through the step as the training loop runs it. */
     private static float[][] lossAndGradients(Path dir, EmbeddingLoss loss, List<Group> groups) {
         try (NDManager manager = NDManager.newBaseManager(); HfTokenizer tokenizer = HfTokenizer.load(dir)) {

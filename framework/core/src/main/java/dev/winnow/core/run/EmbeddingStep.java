@@ -83,12 +83,28 @@ public final class EmbeddingStep {
             collector.backward(value.mul(scale));
             NDArray gq = q.getGradient().duplicate();
             NDArray gd = d.getGradient().duplicate();
-            chunked(layout.queries, scope, chunk, base, 0, (piece, from) -> collector.backward(
-                    piece.mul(gq.get(new NDIndex("{}:{}", from, from + piece.getShape().get(0)))).sum()));
-            chunked(layout.documents, scope, chunk, base, 1, (piece, from) -> collector.backward(
-                    piece.mul(gd.get(new NDIndex("{}:{}", from, from + piece.getShape().get(0)))).sum()));
+            chunked(layout.queries, scope, chunk, base, 0, (piece, from) -> replay(collector, piece, q, gq, from));
+            chunked(layout.documents, scope, chunk, base, 1, (piece, from) -> replay(collector, piece, d, gd, from));
         };
         return new TrainLoop.StepLoss(value, layout.size, layout.tokens, backward);
+    }
+
+    /**
+     * Back-propagates one chunk of the graph pass with its slice of the cached gradient, after checking that the
+     * chunk encodes as it did in the first pass (the same dropout masks): otherwise the cached gradient belongs to
+     * other vectors and the update would be wrong.
+     */
+    private static void replay(ai.djl.training.GradientCollector collector, NDArray piece, NDArray first, NDArray gradient, long from) {
+        NDIndex rows = new NDIndex("{}:{}", from, from + piece.getShape().get(0));
+        float drift;
+        try (NDArray diff = piece.stopGradient().sub(first.get(rows).stopGradient()).abs().max()) {
+            drift = diff.getFloat();
+        }
+        if (drift > 1e-3f) {
+            throw new IllegalStateException("GradCache: a chunk encoded differently in its second pass (max difference "
+                    + drift + "); the model's forward is not reproducible under a fixed seed");
+        }
+        collector.backward(piece.mul(gradient.get(rows)).sum());
     }
 
     /** Chunk sink of the graph pass. */
