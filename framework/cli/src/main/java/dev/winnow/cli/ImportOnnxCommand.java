@@ -2,7 +2,7 @@ package dev.winnow.cli;
 
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.UserException;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.model.MavenModelSource;
 import dev.winnow.core.onnx.OnnxBertImporter;
 import java.io.PrintStream;

@@ -1,7 +1,7 @@
 package dev.winnow.cli;
 
 import dev.winnow.api.UserException;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -18,7 +18,7 @@ import dev.winnow.api.model.Parameter;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.core.data.Group;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.infer.Embedder;
 import dev.winnow.core.infer.EncoderScorer;
 import dev.winnow.core.model.ModelDirectory;

@@ -11,13 +11,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.winnow.api.data.Candidate;
 import dev.winnow.api.data.QueryRecord;
 import dev.winnow.api.data.RowOrigin;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.infer.CrossEncoder;
 import dev.winnow.core.infer.TextPair;
-import dev.winnow.core.nn.Ops;
+import dev.winnow.nn.Ops;
 import dev.winnow.core.testing.TestResources;
-import dev.winnow.core.weights.SafetensorsReader;
-import dev.winnow.core.weights.SafetensorsWriter;
+import dev.winnow.nn.weights.SafetensorsReader;
+import dev.winnow.nn.weights.SafetensorsWriter;
 import dev.winnow.rankingeval.RerankingEvaluator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -216,7 +216,7 @@ class EndToEndRerankerTest {
                 }
                 records.add(new QueryRecord((String) row.get("qid"), (String) row.get("query"), cands, null, new RowOrigin("t", 1)));
             }
-            var metrics = new RerankingEvaluator(new RerankingEvaluator.Config(List.of(1, 3), dev.winnow.core.eval.TieBreak.DOC_ID, true))
+            var metrics = new RerankingEvaluator(new RerankingEvaluator.Config(List.of(1, 3), dev.winnow.api.eval.TieBreak.DOC_ID, true))
                     .evaluate(records, ce.scorer()).metrics();
             assertEquals(((Number) after.get("mrr@3")).doubleValue(), metrics.get("mrr@3"), 1e-9);
             assertEquals(((Number) after.get("map")).doubleValue(), metrics.get("map"), 1e-9);

@@ -8,13 +8,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.infer.CrossEncoder;
 import dev.winnow.core.infer.TextPair;
-import dev.winnow.core.nn.Ops;
+import dev.winnow.nn.Ops;
 import dev.winnow.core.testing.TestResources;
-import dev.winnow.core.weights.SafetensorsReader;
-import dev.winnow.core.weights.SafetensorsWriter;
+import dev.winnow.nn.weights.SafetensorsReader;
+import dev.winnow.nn.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -212,12 +212,12 @@ class Qwen3EndToEndTest {
                 SafetensorsReader checkpoint = SafetensorsReader.open(best.resolve("model.safetensors"))) {
             base = ce.predict(PAIRS);
             // the trained model: the base weights with the checkpoint's adapters, unmerged, scale alpha / r
-            var linears = ((dev.winnow.core.lora.LoraTarget) ce.model()).linears();
+            var linears = ((dev.winnow.nn.LoraTarget) ce.model()).linears();
             int attached = 0;
             for (String name : checkpoint.names()) {
                 if (name.endsWith(".lora_A.weight")) {
                     String module = name.substring("base_model.model.".length(), name.length() - ".lora_A.weight".length());
-                    linears.attach(module, new dev.winnow.core.nn.Linears.Adapter(checkpoint.load(name, m),
+                    linears.attach(module, new dev.winnow.nn.Linears.Adapter(checkpoint.load(name, m),
                             checkpoint.load(name.replace(".lora_A.", ".lora_B."), m), 16.0 / 4, 0.0));
                     attached++;
                 }

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.ComponentKind;
 import dev.winnow.api.loss.RankingLoss;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.recipe.Recipe;
 import dev.winnow.core.recipe.RecipeLoader;
 import dev.winnow.core.registry.ComponentRegistry;

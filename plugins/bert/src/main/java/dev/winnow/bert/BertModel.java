@@ -11,8 +11,8 @@ import dev.winnow.api.model.ParameterSet;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
-import dev.winnow.core.kernels.Kernels;
-import dev.winnow.core.nn.Ops;
+import dev.winnow.nn.kernels.Kernels;
+import dev.winnow.nn.Ops;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * XLM-R: dense-tanh-out_proj) for {@link Task#RERANKER}, or pooling (cls, mean, last; L2-normalised by default)
  * for {@link Task#EMBEDDING}. Weights are held under their Hugging Face names, as exported for the task.
  */
-public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTarget {
+public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
     private static final Logger LOG = LoggerFactory.getLogger(BertModel.class);
 
     private final BertConfig config;
@@ -37,7 +37,7 @@ public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTa
     private final Map<String, NDArray> w;
     private final ParameterSet parameters = new ParameterSet();
     private final String pooling;
-    private final dev.winnow.core.nn.Linears lin;
+    private final dev.winnow.nn.Linears lin;
     /** Attention, GELU and every linear product run through these (options.kernels() in options.precision()). */
     private final Kernels kernels;
 
@@ -53,7 +53,7 @@ public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTa
         }
         this.w = bind(checkpoint, manager, directory);
         this.kernels = Kernels.forModel(options);
-        this.lin = new dev.winnow.core.nn.Linears(w, kernels);
+        this.lin = new dev.winnow.nn.Linears(w, kernels);
         String prefix = options.task() == Task.RERANKER ? BertWeights.prefix(config) : "";
         for (var e : w.entrySet()) {
             boolean head = e.getKey().startsWith("classifier.");
@@ -147,7 +147,7 @@ public final class BertModel implements WinnowModel, dev.winnow.core.lora.LoraTa
     }
 
     @Override
-    public dev.winnow.core.nn.Linears linears() {
+    public dev.winnow.nn.Linears linears() {
         return lin;
     }
 

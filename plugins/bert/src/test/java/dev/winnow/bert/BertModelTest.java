@@ -16,12 +16,12 @@ import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.text.Encoded;
-import dev.winnow.core.engine.WinnowEngine;
-import dev.winnow.core.testing.KernelPaths;
+import dev.winnow.nn.engine.WinnowEngine;
+import dev.winnow.nn.testing.KernelPaths;
 import dev.winnow.core.text.Batches;
 import dev.winnow.core.text.HfTokenizer;
-import dev.winnow.core.weights.SafetensorsReader;
-import dev.winnow.core.weights.SafetensorsWriter;
+import dev.winnow.nn.weights.SafetensorsReader;
+import dev.winnow.nn.weights.SafetensorsWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -247,8 +247,8 @@ class BertModelTest {
                     "embeddings.word_embeddings.weight", "pooler.dense.bias", "classifier.weight");
             for (String name : checked) {
                 NDArray p = model.parameters().all().stream().filter(x -> x.name().endsWith(name)).findFirst().orElseThrow().array();
-                dev.winnow.core.testing.FiniteDifferences.check(name, p, () -> model.forward(batch, false).sum(),
-                        dev.winnow.core.testing.FiniteDifferences.spread(p));
+                dev.winnow.nn.testing.FiniteDifferences.check(name, p, () -> model.forward(batch, false).sum(),
+                        dev.winnow.nn.testing.FiniteDifferences.spread(p));
             }
         }
     }

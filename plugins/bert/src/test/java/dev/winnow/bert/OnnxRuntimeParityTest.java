@@ -12,7 +12,7 @@ import dev.winnow.api.model.KernelMode;
 import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.text.Encoded;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.text.Batches;
 import dev.winnow.core.text.HfTokenizer;
 import java.nio.LongBuffer;

@@ -4,7 +4,7 @@ import dev.winnow.api.config.Default;
 import dev.winnow.api.config.Doc;
 import dev.winnow.api.config.Range;
 import dev.winnow.api.loss.Loss;
-import dev.winnow.core.recipe.ComponentSpec;
+import dev.winnow.api.config.ComponentRef;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -32,4 +32,4 @@ public record MatryoshkaConfig(
         @Doc("The inner embedding loss: an id (infonce, cosine_similarity, contrastive, online_contrastive) or a"
                 + " mapping {type: id, ...its options}.")
                 @Default("infonce")
-                ComponentSpec<Loss> loss) {}
+                ComponentRef<Loss> loss) {}

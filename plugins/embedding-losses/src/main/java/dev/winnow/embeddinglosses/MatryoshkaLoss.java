@@ -2,13 +2,11 @@ package dev.winnow.embeddinglosses;
 
 import ai.djl.ndarray.NDArray;
 import dev.winnow.api.ComponentContext;
-import dev.winnow.api.ComponentFactory;
 import dev.winnow.api.UserException;
 import dev.winnow.api.loss.EmbeddingBatch;
 import dev.winnow.api.loss.EmbeddingLoss;
 import dev.winnow.api.loss.Loss;
-import dev.winnow.core.recipe.ComponentSpec;
-import dev.winnow.core.registry.Registration;
+import dev.winnow.api.config.ComponentRef;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -58,15 +56,12 @@ public final class MatryoshkaLoss implements EmbeddingLoss {
      * as it produces an {@link EmbeddingLoss}), with the same context.
      */
     public static MatryoshkaLoss create(MatryoshkaConfig config, ComponentContext context) {
-        ComponentSpec<Loss> spec = config.loss();
-        Registration<?, Loss> registration = spec.registration();
-        if (!EmbeddingLoss.class.isAssignableFrom(registration.produces())) {
-            throw new UserException(spec.position() + ": loss matryoshka wraps embedding losses, but loss '"
-                    + spec.id() + "' is not one (it is " + registration.produces().getSimpleName() + ")");
+        ComponentRef<Loss> spec = config.loss();
+        if (!EmbeddingLoss.class.isAssignableFrom(spec.produces())) {
+            throw new UserException(spec.location() + ": loss matryoshka wraps embedding losses, but loss '"
+                    + spec.id() + "' is not one (it is " + spec.produces().getSimpleName() + ")");
         }
-        @SuppressWarnings("unchecked")
-        ComponentFactory<Record, ? extends Loss> factory = (ComponentFactory<Record, ? extends Loss>) registration.factory();
-        EmbeddingLoss inner = (EmbeddingLoss) factory.create(spec.config(), context);
+        EmbeddingLoss inner = (EmbeddingLoss) spec.create(context);
         List<Double> weights = config.weights() != null ? config.weights() : Collections.nCopies(config.dims().size(), 1.0);
         return new MatryoshkaLoss(inner, config.dims(), weights);
     }

@@ -18,7 +18,7 @@ import dev.winnow.api.loss.Loss;
 import dev.winnow.api.loss.RankingLoss;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.api.text.PromptTemplate;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.recipe.ComponentSpec;
 import dev.winnow.core.recipe.RecipeLoader;
 import dev.winnow.core.registry.ComponentRegistry;

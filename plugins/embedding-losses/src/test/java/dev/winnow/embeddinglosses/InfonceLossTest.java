@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.UserException;
 import dev.winnow.api.loss.EmbeddingBatch;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import java.util.Random;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;

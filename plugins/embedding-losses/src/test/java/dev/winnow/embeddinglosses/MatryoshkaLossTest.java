@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.UserException;
 import dev.winnow.api.loss.EmbeddingLoss;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;

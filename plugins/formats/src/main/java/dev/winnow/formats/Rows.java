@@ -169,6 +169,6 @@ final class Rows {
     }
 
     static String kind(@Nullable Object value) {
-        return dev.winnow.core.data.JsonRows.kind(value);
+        return dev.winnow.api.data.JsonValues.kind(value);
     }
 }

@@ -7,7 +7,7 @@ import dev.winnow.api.export.Exporter;
 import dev.winnow.api.model.Parameter;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.WinnowModel;
-import dev.winnow.core.weights.SafetensorsWriter;
+import dev.winnow.nn.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -12,8 +12,8 @@ import dev.winnow.api.model.ParameterSet;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
-import dev.winnow.core.kernels.Kernels;
-import dev.winnow.core.nn.Ops;
+import dev.winnow.nn.kernels.Kernels;
+import dev.winnow.nn.Ops;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,7 +31,7 @@ import java.util.TreeSet;
  * {@code logit(yes) - logit(no)}, whose sigmoid equals the softmax over {@code [no, yes]}. As an embedding
  * model it pools the last real token.
  */
-public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraTarget {
+public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
     private final Qwen3Config config;
     private final Map<String, Object> configJson;
     private final ModelOptions options;
@@ -41,14 +41,14 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
     private final long no;
     /** RMSNorm, rotary embedding, attention, SwiGLU and every linear product run through these. */
     private final Kernels kernels;
-    private final dev.winnow.core.nn.Linears lin;
+    private final dev.winnow.nn.Linears lin;
 
     Qwen3Model(Qwen3Config config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options, Path directory) {
         this.config = config;
         this.configJson = new LinkedHashMap<>(configJson);
         this.options = options;
         this.kernels = Kernels.forModel(options);
-        this.lin = new dev.winnow.core.nn.Linears(w, kernels);
+        this.lin = new dev.winnow.nn.Linears(w, kernels);
         this.yes = options.extra().get("positive_token_id") instanceof Number n ? n.longValue() : 9693;
         this.no = options.extra().get("negative_token_id") instanceof Number n ? n.longValue() : 2152;
         if (options.task() == Task.EMBEDDING && options.pooling() != null && !options.pooling().equals("last")) {
@@ -91,7 +91,7 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.core.lora.LoraT
     }
 
     @Override
-    public dev.winnow.core.nn.Linears linears() {
+    public dev.winnow.nn.Linears linears() {
         return lin;
     }
 

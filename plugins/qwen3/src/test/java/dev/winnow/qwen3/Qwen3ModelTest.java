@@ -16,9 +16,9 @@ import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.text.Encoded;
-import dev.winnow.core.engine.WinnowEngine;
-import dev.winnow.core.nn.Ops;
-import dev.winnow.core.testing.KernelPaths;
+import dev.winnow.nn.engine.WinnowEngine;
+import dev.winnow.nn.Ops;
+import dev.winnow.nn.testing.KernelPaths;
 import dev.winnow.core.text.Batches;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -204,8 +204,8 @@ class Qwen3ModelTest {
                     "model.layers.0.mlp.gate_proj.weight", "model.embed_tokens.weight", "lm_head.weight", "model.norm.weight")) {
                 NDArray p = model.parameters().get(name).orElseThrow().array();
                 int[] probes = name.equals("lm_head.weight") ? new int[] {(int) YES * 32 + 3, (int) NO * 32 + 5}
-                        : dev.winnow.core.testing.FiniteDifferences.spread(p);
-                dev.winnow.core.testing.FiniteDifferences.check(name, p, () -> model.forward(batch, false).sum(), probes);
+                        : dev.winnow.nn.testing.FiniteDifferences.spread(p);
+                dev.winnow.nn.testing.FiniteDifferences.check(name, p, () -> model.forward(batch, false).sum(), probes);
             }
         }
     }

@@ -10,8 +10,8 @@ import dev.winnow.api.data.RowOrigin;
 import dev.winnow.api.eval.EmbeddingScorer;
 import dev.winnow.api.eval.Scorer;
 import dev.winnow.api.text.TemplateInput;
-import dev.winnow.core.engine.WinnowEngine;
-import dev.winnow.core.eval.TieBreak;
+import dev.winnow.nn.engine.WinnowEngine;
+import dev.winnow.api.eval.TieBreak;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +99,7 @@ class EmbeddingEvaluatorsTest {
         java.util.Collections.reverse(corpus); // the evaluator's corpus order: texts descending
         for (int chunk : new int[] {1, 10, 64, 1000}) {
             var e = new RetrievalEvaluator(new RetrievalEvaluator.Config(List.of(10), chunk, TieBreak.DOC_ID));
-            dev.winnow.core.mine.TopK.Hits[] top = e.search(queries, corpus, t, 10);
+            dev.winnow.api.eval.TopK.Hits[] top = e.search(queries, corpus, t, 10);
             for (int q = 0; q < queries.length; q++) {
                 float[] qv = queries[q];
                 List<Integer> brute = new ArrayList<>();

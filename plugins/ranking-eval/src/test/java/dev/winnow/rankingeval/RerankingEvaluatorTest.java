@@ -7,7 +7,7 @@ import dev.winnow.api.data.QueryRecord;
 import dev.winnow.api.data.RowOrigin;
 import dev.winnow.api.eval.EvalResult;
 import dev.winnow.api.eval.Scorer;
-import dev.winnow.core.eval.TieBreak;
+import dev.winnow.api.eval.TieBreak;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package dev.winnow.examples.kotlin
 
 import ai.djl.ndarray.NDManager
 import dev.winnow.api.WinnowPlugin
-import dev.winnow.core.engine.WinnowEngine
+import dev.winnow.nn.engine.WinnowEngine
 import io.kotest.core.spec.style.FunSpec
 import io.kotest.matchers.doubles.plusOrMinus
 import io.kotest.matchers.shouldBe

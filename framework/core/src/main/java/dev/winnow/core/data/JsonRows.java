@@ -213,22 +213,9 @@ public final class JsonRows {
         }
     }
 
-    /** A JSON type name for messages: string, number, boolean, array, object or null. */
+    /** A JSON type name for messages (see {@link dev.winnow.api.data.JsonValues#kind}). */
     public static String kind(@org.jspecify.annotations.Nullable Object value) {
-        if (value == null) {
-            return "null";
-        } else if (value instanceof String) {
-            return "a string";
-        } else if (value instanceof Number) {
-            return "a number";
-        } else if (value instanceof Boolean) {
-            return "a boolean";
-        } else if (value instanceof List<?>) {
-            return "an array";
-        } else if (value instanceof Map<?, ?>) {
-            return "an object";
-        }
-        return value.getClass().getSimpleName();
+        return dev.winnow.api.data.JsonValues.kind(value);
     }
 
     private static String describe(JsonProcessingException e) {

@@ -1,5 +1,8 @@
 package dev.winnow.core.eval;
 
+import dev.winnow.api.eval.TieBreak;
+import dev.winnow.api.eval.ScoredDoc;
+import dev.winnow.api.eval.RankingMetrics;
 import dev.winnow.api.UserException;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.winnow.api.UserException;
 import dev.winnow.api.WinnowException;
-import dev.winnow.core.weights.AtomicFiles;
+import dev.winnow.nn.weights.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -9,7 +9,7 @@ import dev.winnow.api.model.ModelOptions;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.api.text.Encoded;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
 import dev.winnow.core.registry.ComponentRegistry;

@@ -1,5 +1,6 @@
 package dev.winnow.core.lora;
 
+import dev.winnow.nn.LoraTarget;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -10,9 +11,9 @@ import dev.winnow.api.model.Parameter;
 import dev.winnow.api.model.ParameterSet;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.WinnowModel;
-import dev.winnow.core.nn.Linears;
-import dev.winnow.core.weights.SafetensorsReader;
-import dev.winnow.core.weights.SafetensorsWriter;
+import dev.winnow.nn.Linears;
+import dev.winnow.nn.weights.SafetensorsReader;
+import dev.winnow.nn.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

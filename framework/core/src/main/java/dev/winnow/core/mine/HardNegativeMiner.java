@@ -1,5 +1,6 @@
 package dev.winnow.core.mine;
 
+import dev.winnow.api.eval.TopK;
 import dev.winnow.api.data.Candidate;
 import dev.winnow.api.data.QueryRecord;
 import java.io.PrintStream;

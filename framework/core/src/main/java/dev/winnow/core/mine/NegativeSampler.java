@@ -1,5 +1,6 @@
 package dev.winnow.core.mine;
 
+import dev.winnow.api.eval.TopK;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.IntPredicate;

@@ -2,7 +2,7 @@ package dev.winnow.core.model;
 
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.UserException;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.io.FileTrees;
 import dev.winnow.core.onnx.OnnxBertImporter;
 import java.io.IOException;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.winnow.api.UserException;
 import dev.winnow.core.onnx.OnnxModel.Initializer;
 import dev.winnow.core.onnx.OnnxModel.Node;
-import dev.winnow.core.weights.SafetensorsWriter;
+import dev.winnow.nn.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

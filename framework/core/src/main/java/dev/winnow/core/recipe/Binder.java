@@ -1,6 +1,7 @@
 package dev.winnow.core.recipe;
 
 import dev.winnow.api.ComponentKind;
+import dev.winnow.api.config.ComponentRef;
 import dev.winnow.api.config.Range;
 import dev.winnow.core.recipe.ConfigKeys.KeySpec;
 import dev.winnow.core.recipe.YNode.Entry;
@@ -123,7 +124,7 @@ final class Binder {
      * ({@code @Default("listwise_ce")}) rather than failing for want of a {@code type}.
      */
     private static YNode withDefaultType(KeySpec spec, YNode value) {
-        if (rawClass(spec.genericType()) != ComponentSpec.class || spec.defaultValue() == null
+        if (!isComponent(rawClass(spec.genericType())) || spec.defaultValue() == null
                 || !(value instanceof YMap map) || map.get("type") != null
                 || !spec.defaultValue().matches("[A-Za-z0-9_.-]+")) {
             return value;
@@ -147,7 +148,7 @@ final class Binder {
     @Nullable
     Object bind(Type type, YNode node, String path) {
         Class<?> raw = rawClass(type);
-        if (raw == ComponentSpec.class) {
+        if (isComponent(raw)) {
             return bindComponent(kindOf(typeArgument(type, 0), path), node, path);
         }
         if (raw.isRecord()) {
@@ -427,6 +428,11 @@ final class Binder {
             }
         }
         throw new IllegalStateException("ComponentSpec<" + raw.getName() + "> at " + path + " names no component kind");
+    }
+
+    /** A nested component node: {@link ComponentSpec} in core records, its API face {@link ComponentRef} in plugins'. */
+    static boolean isComponent(Class<?> raw) {
+        return raw == ComponentSpec.class || raw == ComponentRef.class;
     }
 
     static Class<?> rawClass(Type t) {

@@ -59,7 +59,7 @@ public final class RecipeReference {
         sb.append('\n');
         for (KeySpec k : keys.keys()) {
             Class<?> raw = Binder.rawClass(k.genericType());
-            if (raw.isRecord() && raw != type && raw != ComponentSpec.class) {
+            if (raw.isRecord() && raw != type && !Binder.isComponent(raw)) {
                 @SuppressWarnings("unchecked")
                 Class<? extends Record> nested = (Class<? extends Record>) raw;
                 String path = prefix + k.key();
@@ -84,7 +84,7 @@ public final class RecipeReference {
 
     static String typeName(Type t) {
         Class<?> raw = Binder.rawClass(t);
-        if (raw == ComponentSpec.class && t instanceof ParameterizedType p) {
+        if (Binder.isComponent(raw) && t instanceof ParameterizedType p) {
             Class<?> kindType = Binder.rawClass(p.getActualTypeArguments()[0]);
             for (ComponentKind<?> kind : ComponentKind.all()) {
                 if (kind.type() == kindType) {

@@ -5,8 +5,7 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Module;
 import dev.winnow.api.ComponentContext;
-import dev.winnow.api.ComponentFactory;
-import dev.winnow.core.recipe.ComponentSpec;
+import dev.winnow.api.config.ComponentRef;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,15 +33,9 @@ public final class Components {
         this.baseDirectory = baseDirectory;
     }
 
-    /** Builds the component a spec names, with its bound config. */
-    public <T> T create(ComponentSpec<T> spec) {
-        return create(spec.registration(), spec.config());
-    }
-
-    @SuppressWarnings("unchecked")
-    <C extends Record, T> T create(Registration<C, T> registration, Record config) {
-        ComponentFactory<C, ? extends T> factory = registration.factory();
-        return factory.create((C) config, context());
+    /** Builds the component a bound recipe node names, with its config. */
+    public <T> T create(ComponentRef<T> ref) {
+        return ref.create(context());
     }
 
     /** The context handed to factories. */

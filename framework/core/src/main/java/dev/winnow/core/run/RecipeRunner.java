@@ -36,11 +36,11 @@ import dev.winnow.core.data.Epoch;
 import dev.winnow.core.data.Group;
 import dev.winnow.core.data.Grouper;
 import dev.winnow.core.data.Splitter;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.eval.MetricTable;
 import dev.winnow.core.infer.PairScorer;
 import dev.winnow.core.io.FileTrees;
-import dev.winnow.core.kernels.Kernels;
+import dev.winnow.nn.kernels.Kernels;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
 import dev.winnow.core.recipe.ComponentSpec;
@@ -155,7 +155,7 @@ public final class RecipeRunner {
             ModelOptions options = new ModelOptions(recipe.task(), recipe.model().pooling(), recipe.model().normalize(),
                     recipe.model().numLabels(), extra, recipe.kernels(), recipe.train().precision());
             WinnowModel model = new ModelLoader(registry).load(dir, recipe.model().type(), options, manager);
-            if (dir.adapter() != null && model instanceof dev.winnow.core.lora.LoraTarget adapted) {
+            if (dir.adapter() != null && model instanceof dev.winnow.nn.LoraTarget adapted) {
                 // training (and the export) work on plain weights: fold the source's adapter in first
                 adapted.linears().merge();
                 out.println("model.source carries an unmerged LoRA adapter (" + dir.adapter() + "): merged into the weights before training");

@@ -8,7 +8,7 @@ import dev.winnow.api.UserException;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.api.text.TextTokenizer;
 import dev.winnow.api.text.Truncation;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

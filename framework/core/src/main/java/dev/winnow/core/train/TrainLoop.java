@@ -8,7 +8,7 @@ import ai.djl.training.GradientCollector;
 import dev.winnow.api.UserException;
 import dev.winnow.api.model.Parameter;
 import dev.winnow.api.model.ParameterSet;
-import dev.winnow.core.weights.SafetensorsReader;
+import dev.winnow.nn.weights.SafetensorsReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,5 +1,8 @@
 package dev.winnow.core.eval;
 
+import dev.winnow.api.eval.TieBreak;
+import dev.winnow.api.eval.ScoredDoc;
+import dev.winnow.api.eval.RankingMetrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Files;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.winnow.api.UserException;
-import dev.winnow.core.weights.DType;
-import dev.winnow.core.weights.SafetensorsReader;
-import dev.winnow.core.weights.SafetensorsWriter;
-import dev.winnow.core.weights.TensorData;
+import dev.winnow.nn.weights.DType;
+import dev.winnow.nn.weights.SafetensorsReader;
+import dev.winnow.nn.weights.SafetensorsWriter;
+import dev.winnow.nn.weights.TensorData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,5 +1,6 @@
 package dev.winnow.core.lora;
 
+import dev.winnow.nn.LoraTarget;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -22,14 +23,14 @@ import dev.winnow.api.model.ParameterSet;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
-import dev.winnow.core.nn.Linears;
-import dev.winnow.core.nn.Ops;
+import dev.winnow.nn.Linears;
+import dev.winnow.nn.Ops;
 import dev.winnow.core.registry.ComponentRegistry;
-import dev.winnow.core.weights.SafetensorsReader;
-import dev.winnow.core.weights.SafetensorsWriter;
+import dev.winnow.nn.weights.SafetensorsReader;
+import dev.winnow.nn.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ class LoraAdapterLoadTest {
     static final class Tiny implements WinnowModel, LoraTarget {
         final Map<String, NDArray> w = new LinkedHashMap<>();
         final ParameterSet parameters = new ParameterSet();
-        final Linears lin = new Linears(w, dev.winnow.core.kernels.ComposedKernels.INSTANCE);
+        final Linears lin = new Linears(w, dev.winnow.nn.kernels.ComposedKernels.INSTANCE);
 
         Tiny(Map<String, NDArray> checkpoint) {
             checkpoint.forEach((name, a) -> {

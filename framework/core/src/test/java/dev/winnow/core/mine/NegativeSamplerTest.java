@@ -1,5 +1,6 @@
 package dev.winnow.core.mine;
 
+import dev.winnow.api.eval.TopK;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

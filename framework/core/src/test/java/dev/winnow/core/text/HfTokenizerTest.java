@@ -11,7 +11,7 @@ import ai.djl.ndarray.NDManager;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.api.text.Truncation;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.testing.TestResources;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.winnow.api.model.Parameter;
 import dev.winnow.api.model.ParameterSet;
-import dev.winnow.core.engine.WinnowEngine;
+import dev.winnow.nn.engine.WinnowEngine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;

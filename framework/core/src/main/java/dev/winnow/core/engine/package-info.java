@@ -1,5 +1,0 @@
-/** Start-up of DJL's PyTorch engine: offline switches, native library loading, devices. */
-@NullMarked
-package dev.winnow.core.engine;
-
-import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,107 @@
+package dev.winnow.nn.engine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.winnow.api.UserException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The one place that starts DJL's PyTorch engine.
+ *
+ * <p>Winnow never lets DJL reach for the network: before the engine loads, it switches DJL to offline mode,
+ * opts out of DJL's usage tracking, and pins the native flavour to the CPU build that ships in the
+ * {@code pytorch-native-cpu} Maven jar (unless the user chose a flavour, for example {@code PYTORCH_FLAVOR=cu128}
+ * with the {@code cuda} Maven profile). A native library that cannot be loaded becomes one {@link UserException}
+ * line that says what to do, not a stack trace.
+ */
+public final class WinnowEngine {
+    private static volatile boolean started;
+
+    private WinnowEngine() {}
+
+    /** Sets DJL's offline switches; idempotent, cheap, and safe to call before anything touches DJL. */
+    public static void configureOffline() {
+        setIfAbsent("ai.djl.offline", "true");
+        setIfAbsent("OPT_OUT_TRACKING", "true");
+        // DJL reads these through Utils.getEnvOrSystemProperty: an environment variable still wins.
+        if (System.getenv("PYTORCH_FLAVOR") == null) {
+            setIfAbsent("PYTORCH_FLAVOR", "cpu");
+        }
+        if (System.getenv("RUST_FLAVOR") == null) {
+            setIfAbsent("RUST_FLAVOR", "cpu");
+        }
+        setIfAbsent("java.awt.headless", "true");
+    }
+
+    /** Starts the PyTorch engine, or fails with one line naming the cause and the fix. */
+    public static Engine start() {
+        configureOffline();
+        try {
+            Engine engine = Engine.getEngine("PyTorch");
+            started = true;
+            return engine;
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            throw new UserException(nativeFailure(e));
+        }
+    }
+
+    public static boolean started() {
+        return started;
+    }
+
+    /**
+     * Parses a device name from a recipe: {@code auto} (the first GPU if any, else the CPU), {@code cpu},
+     * {@code gpu} or {@code gpu:N}.
+     */
+    public static Device device(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        Engine engine = start();
+        if (n.equals("auto")) {
+            return engine.getGpuCount() > 0 ? Device.gpu(0) : Device.cpu();
+        }
+        if (n.equals("cpu")) {
+            return Device.cpu();
+        }
+        if (n.equals("gpu") || n.startsWith("gpu:") || n.startsWith("cuda")) {
+            int index = n.contains(":") ? Integer.parseInt(n.substring(n.indexOf(':') + 1)) : 0;
+            if (index >= engine.getGpuCount()) {
+                throw new UserException("device '" + name + "' is not available: this machine has "
+                        + engine.getGpuCount() + " GPU(s) visible to PyTorch" + (engine.getGpuCount() == 0
+                                ? " (the CPU build of libtorch is loaded; see README 'GPU' for the CUDA build)"
+                                : ""));
+            }
+            return Device.gpu(index);
+        }
+        throw new UserException("unknown device '" + name + "'; valid: auto, cpu, gpu, gpu:N");
+    }
+
+    /** The devices of the machine, for messages and memory estimates. */
+    public static List<Device> devices() {
+        Engine engine = start();
+        List<Device> out = new ArrayList<>();
+        for (int i = 0; i < engine.getGpuCount(); i++) {
+            out.add(Device.gpu(i));
+        }
+        out.add(Device.cpu());
+        return out;
+    }
+
+    static String nativeFailure(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String why = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return "cannot load PyTorch's native library (" + why.lines().findFirst().orElse(why).trim()
+                + "): the CPU build comes from the ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64 jar on the "
+                + "classpath (rebuild with ./runner --rebuild); for CUDA see README 'GPU'";
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+}
