@@ -211,7 +211,7 @@ public final class Bench {
         ComponentRegistry registry = ComponentRegistry.discover();
         try (NDManager m = NDManager.newBaseManager()) {
             WinnowModel model = new ModelLoader(registry).load(ModelDirectory.of(dir), "auto",
-                    variant.apply(new ModelOptions(Task.EMBEDDING, "mean", true, 1, Map.of())), m);
+                    variant.apply(ModelOptions.of(Task.EMBEDDING).withPooling("mean")), m);
             TokenBatch b = batch(m, 1);
             long[] ids = b.inputIds().toLongArray();
             long[] mask = b.attentionMask().toLongArray();
@@ -280,7 +280,7 @@ public final class Bench {
         ComponentRegistry registry = ComponentRegistry.discover();
         try (NDManager m = NDManager.newBaseManager()) {
             WinnowModel model = new ModelLoader(registry).load(ModelDirectory.of(dir), "auto",
-                    variant.apply(new ModelOptions(Task.RERANKER, null, false, 1, Map.of())), m);
+                    variant.apply(ModelOptions.of(Task.RERANKER).withNormalize(false)), m);
             List<Parameter> trainable = new ArrayList<>(model.parameters().trainable());
             trainable.forEach(p -> p.array().setRequiresGradient(true));
             AdamW opt = new AdamW(trainable, new AdamW.Options(0.01, 0.9, 0.999, 1e-8), m);
@@ -365,7 +365,8 @@ public final class Bench {
             }
             weights.put("model.norm.weight", m.ones(new Shape(1024)));
             var arch = new ModelLoader(registry).architecture(new ModelDirectory(dir, c), "auto");
-            WinnowModel model = arch.create(dir, c, weights, variant.apply(new ModelOptions(Task.GENERATIVE_RERANKER, null, false, 1, Map.of())), m);
+            WinnowModel model = arch.create(dir, c, weights, variant.apply(ModelOptions.of(Task.GENERATIVE_RERANKER).withNormalize(false)
+                    .withAnswerTokens(new dev.winnow.api.model.AnswerTokenIds(9693, 2152))), m);
             long[] ids = new long[b * len];
             Random r = new Random(3);
             for (int i = 0; i < ids.length; i++) {

@@ -16,7 +16,7 @@ import java.util.List;
  */
 public record ComponentKind<T>(String section, Class<T> type, String description) {
     public static final ComponentKind<ModelArchitecture> MODEL =
-            new ComponentKind<>("model", ModelArchitecture.class, "model architectures (matched to config.json model_type)");
+            new ComponentKind<>("model", ModelArchitecture.class, "model architectures (matched to config.json model_type); their keys go under model.options");
     public static final ComponentKind<Loss> LOSS = new ComponentKind<>("loss", Loss.class, "training losses");
     public static final ComponentKind<DatasetFormat> FORMAT =
             new ComponentKind<>("format", DatasetFormat.class, "dataset row formats and conversions");

@@ -31,8 +31,16 @@ public interface Registrar {
     /** Adds bindings to the run's Guice injector, for components that inject services of their own. */
     void install(Module module);
 
+    /**
+     * Registers an architecture. Its config record is its {@link ModelArchitecture#optionsType()}: the keys of a
+     * recipe's {@code model.options}, listed by {@code runner plugins} like every component's keys.
+     */
     default void model(String id, ModelArchitecture architecture) {
-        add(ComponentKind.MODEL, id, NoConfig.class, architecture.getClass(), (c, ctx) -> architecture);
+        addModel(id, architecture.optionsType(), architecture);
+    }
+
+    private <C extends Record> void addModel(String id, Class<C> options, ModelArchitecture architecture) {
+        add(ComponentKind.MODEL, id, options, architecture.getClass(), (c, ctx) -> architecture);
     }
 
     default <C extends Record, T extends Loss> void loss(

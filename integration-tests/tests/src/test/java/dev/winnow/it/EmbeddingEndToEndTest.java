@@ -21,6 +21,7 @@ import dev.winnow.core.data.Group;
 import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.infer.Embedder;
 import dev.winnow.core.infer.EncoderScorer;
+import dev.winnow.core.infer.TextModel;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
 import dev.winnow.core.registry.ComponentRegistry;
@@ -214,12 +215,12 @@ class EmbeddingEndToEndTest {
     private static float[][] lossAndGradients(Path dir, EmbeddingLoss loss, List<Group> groups) {
         try (NDManager manager = NDManager.newBaseManager(); HfTokenizer tokenizer = HfTokenizer.load(dir)) {
             WinnowModel model = new ModelLoader(ComponentRegistry.discover()).load(ModelDirectory.of(dir), "auto",
-                    new ModelOptions(Task.EMBEDDING, "mean", true, 1, Map.of()), manager);
+                    ModelOptions.of(Task.EMBEDDING).withPooling("mean"), manager);
             for (Parameter p : model.parameters().all()) {
                 p.array().setRequiresGradient(true);
             }
-            EmbeddingStep step = new EmbeddingStep(model, tokenizer, new TextEmbeddingTemplate(new TextEmbeddingTemplate.Config("", "",
-                    "{instruction}{query}")), 32, loss, new TruncationCounter());
+            EmbeddingStep step = new EmbeddingStep(TextModel.of(model, tokenizer, 32), new TextEmbeddingTemplate(
+                    new TextEmbeddingTemplate.Config("", "", "{instruction}{query}")), loss, new TruncationCounter());
             List<float[]> out = new ArrayList<>();
             try (NDManager scope = manager.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 TrainLoop.StepLoss sl = step.loss(groups, scope);
@@ -242,8 +243,8 @@ class EmbeddingEndToEndTest {
             List<String> queries, List<String> docs) {
         try (NDManager manager = NDManager.newBaseManager(); HfTokenizer tokenizer = HfTokenizer.load(dir)) {
             WinnowModel model = new ModelLoader(ComponentRegistry.discover()).load(ModelDirectory.of(dir), "auto",
-                    new ModelOptions(task, pooling, true, 1, Map.of()), manager);
-            EncoderScorer scorer = new EncoderScorer(model, tokenizer, template, 64, 8, manager);
+                    ModelOptions.of(task).withPooling(pooling), manager);
+            EncoderScorer scorer = new EncoderScorer(TextModel.of(model, tokenizer, 64), template, 8, manager);
             List<QueryRecord> records = new ArrayList<>();
             for (String q : queries) {
                 records.add(new QueryRecord(q, q, List.of(), null, new RowOrigin("mem", 1)));

@@ -1,13 +1,12 @@
 package dev.winnow.bert;
 
-import dev.winnow.api.UserException;
+import dev.winnow.nn.HfConfig;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
  * The fields of a BERT or XLM-RoBERTa {@code config.json} that the model uses. Unknown fields are ignored; a
- * missing required one is an error naming the file and key.
+ * missing required one, or a value the model does not implement, is an error naming the file and key.
  */
 public record BertConfig(
         String modelType,
@@ -26,31 +25,30 @@ public record BertConfig(
         int padTokenId) {
 
     public static BertConfig parse(Map<String, Object> json, Path file) {
-        String type = String.valueOf(json.getOrDefault("model_type", "bert"));
+        HfConfig c = HfConfig.of(json, file);
+        String type = c.string("model_type", "bert");
         boolean roberta = type.equals("xlm-roberta") || type.equals("roberta");
-        BertConfig c = new BertConfig(
+        String act = c.oneOf("hidden_act", "gelu", "gelu", "gelu_python");
+        c.refuseIf("position_embedding_type", "relative_key", "only absolute position embeddings are implemented");
+        c.refuseIf("position_embedding_type", "relative_key_query", "only absolute position embeddings are implemented");
+        BertConfig config = new BertConfig(
                 type,
-                integer(json, "vocab_size", file, null),
-                integer(json, "hidden_size", file, null),
-                integer(json, "num_hidden_layers", file, null),
-                integer(json, "num_attention_heads", file, null),
-                integer(json, "intermediate_size", file, null),
-                String.valueOf(json.getOrDefault("hidden_act", "gelu")),
-                number(json, "hidden_dropout_prob", 0.1),
-                number(json, "attention_probs_dropout_prob", 0.1),
-                integer(json, "max_position_embeddings", file, 512),
-                integer(json, "type_vocab_size", file, roberta ? 1 : 2),
-                number(json, "layer_norm_eps", 1e-12),
-                number(json, "initializer_range", 0.02),
-                integer(json, "pad_token_id", file, roberta ? 1 : 0));
-        if (c.hiddenSize % c.numAttentionHeads != 0) {
-            throw new UserException(file + ": hidden_size " + c.hiddenSize + " is not a multiple of num_attention_heads "
-                    + c.numAttentionHeads);
-        }
-        if (!List.of("gelu", "gelu_python").contains(c.hiddenAct)) {
-            throw new UserException(file + ": hidden_act '" + c.hiddenAct + "' is not supported; BERT-family models use gelu");
-        }
-        return c;
+                c.integer("vocab_size"),
+                c.integer("hidden_size"),
+                c.integer("num_hidden_layers"),
+                c.integer("num_attention_heads"),
+                c.integer("intermediate_size"),
+                act,
+                c.number("hidden_dropout_prob", 0.1),
+                c.number("attention_probs_dropout_prob", 0.1),
+                c.integer("max_position_embeddings", 512),
+                c.integer("type_vocab_size", roberta ? 1 : 2),
+                c.number("layer_norm_eps", 1e-12),
+                c.number("initializer_range", 0.02),
+                c.integer("pad_token_id", roberta ? 1 : 0));
+        c.check(config.hiddenSize % config.numAttentionHeads == 0, "hidden_size " + config.hiddenSize
+                + " is not a multiple of num_attention_heads " + config.numAttentionHeads);
+        return config;
     }
 
     /** RoBERTa-style positions (offset by padding_idx + 1) and classification head. */
@@ -60,20 +58,5 @@ public record BertConfig(
 
     public int headDim() {
         return hiddenSize / numAttentionHeads;
-    }
-
-    private static int integer(Map<String, Object> json, String key, Path file, Integer fallback) {
-        Object v = json.get(key);
-        if (v instanceof Number n) {
-            return n.intValue();
-        }
-        if (v == null && fallback != null) {
-            return fallback;
-        }
-        throw new UserException(file + ": " + (v == null ? "missing required key '" + key + "'" : "'" + key + "' must be an integer, found " + v));
-    }
-
-    private static double number(Map<String, Object> json, String key, double fallback) {
-        return json.get(key) instanceof Number n ? n.doubleValue() : fallback;
     }
 }

@@ -13,14 +13,12 @@ import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.kernels.Kernels;
 import dev.winnow.nn.Ops;
+import dev.winnow.nn.StateDict;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * BERT / XLM-RoBERTa: post-LayerNorm encoder with exact GELU, a cross-encoder head (BERT: pooler + classifier;
@@ -28,8 +26,6 @@ import org.slf4j.LoggerFactory;
  * for {@link Task#EMBEDDING}. Weights are held under their Hugging Face names, as exported for the task.
  */
 public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
-    private static final Logger LOG = LoggerFactory.getLogger(BertModel.class);
-
     private final BertConfig config;
     private final Map<String, Object> configJson;
     private final ModelOptions options;
@@ -57,77 +53,29 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
         String prefix = options.task() == Task.RERANKER ? BertWeights.prefix(config) : "";
         for (var e : w.entrySet()) {
             boolean head = e.getKey().startsWith("classifier.");
-            parameters.add(new Parameter(head ? e.getKey() : prefix + e.getKey(), e.getValue(), true));
+            parameters.add(new Parameter(head ? e.getKey() : prefix + e.getKey(), e.getValue(), true, BertWeights.decays(e.getKey())));
         }
     }
 
     /** Matches checkpoint names to the table; initialises a missing head; refuses a missing or unknown tensor. */
     private Map<String, NDArray> bind(Map<String, NDArray> checkpoint, NDManager manager, Path directory) {
-        Map<String, NDArray> byName = new LinkedHashMap<>();
         String prefix = BertWeights.prefix(config);
-        for (var e : checkpoint.entrySet()) {
-            String n = e.getKey();
-            if (n.startsWith(prefix)) {
-                n = n.substring(prefix.length());
-            }
-            byName.put(n, e.getValue());
-        }
-        List<String> expected = new ArrayList<>(BertWeights.encoder(config));
-        List<String> head = options.task() == Task.RERANKER ? BertWeights.classificationHead(config) : List.of();
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        List<String> missing = new ArrayList<>();
-        for (String n : expected) {
-            NDArray a = byName.remove(n);
-            if (a == null) {
-                missing.add(n);
-            } else {
-                out.put(n, floating(a));
+        Map<String, Shape> head = new LinkedHashMap<>();
+        if (options.task() == Task.RERANKER) {
+            for (String n : BertWeights.classificationHead(config)) {
+                head.put(n, new Shape(headShape(n)));
             }
         }
-        if (!missing.isEmpty()) {
-            throw new UserException(directory + ": the checkpoint lacks " + missing.size() + " encoder tensor(s): "
-                    + abbreviate(missing) + " (is this a " + config.modelType() + " model?)");
-        }
-        List<String> initialised = new ArrayList<>();
-        long seed = options.extra().get("seed") instanceof Number s ? s.longValue() : 42L;
-        for (String n : head) {
-            NDArray a = byName.remove(n);
-            long[] shape = headShape(n);
-            if (a != null && !java.util.Arrays.equals(a.getShape().getShape(), shape)) {
-                LOG.warn("{}: {} has shape {} but the head needs {} (num_labels {}); initialising it anew",
-                        directory, n, a.getShape(), new Shape(shape), options.numLabels());
-                a = null;
-            }
-            if (a == null) {
-                long count = new Shape(shape).size();
-                a = n.endsWith(".bias") ? manager.zeros(new Shape(shape))
-                        : manager.create(Ops.normal(count, config.initializerRange(), seed + n.hashCode()), new Shape(shape));
-                initialised.add(n);
-            }
-            out.put(n, floating(a));
-        }
-        if (!initialised.isEmpty()) {
-            LOG.warn("{}: newly initialised {} (normal, std {}); train it before use: {}", directory,
-                    options.task() == Task.RERANKER ? "classification head" : "head", config.initializerRange(), initialised);
-        }
-        TreeSet<String> unexpected = new TreeSet<>();
-        TreeSet<String> dropped = new TreeSet<>();
-        for (String n : byName.keySet()) {
-            (BertWeights.pretrainingHead(n) ? dropped : unexpected).add(n);
-        }
-        if (!unexpected.isEmpty()) {
-            throw new UserException(directory + ": the checkpoint has " + unexpected.size()
-                    + " tensor(s) that a " + config.modelType() + " model does not have: " + abbreviate(new ArrayList<>(unexpected)));
-        }
-        if (!dropped.isEmpty()) {
-            LOG.info("{}: not used by a {} {}: {}", directory, config.modelType(), options.task().id(), abbreviate(new ArrayList<>(dropped)));
-        }
-        return out;
-    }
-
-    /** Float32, except float64 (kept for numerical checks such as finite differences). */
-    private static NDArray floating(NDArray a) {
-        return a.getDataType() == DataType.FLOAT64 ? a : a.toType(DataType.FLOAT32, false);
+        long seed = options.seed();
+        return StateDict.of(checkpoint, directory, config.modelType())
+                .renamed(n -> n.startsWith(prefix) ? n.substring(prefix.length()) : n)
+                .required(BertWeights.encoder(config))
+                .fresh(head, "classification head (normal, std " + config.initializerRange() + ")",
+                        (n, shape) -> n.endsWith(".bias") ? manager.zeros(shape)
+                                : manager.create(Ops.normal(shape.size(), config.initializerRange(), seed + n.hashCode()), shape))
+                .ignored(BertWeights::pretrainingHead, "not used by a " + config.modelType() + " " + options.task().id())
+                .bind()
+                .tensors();
     }
 
     private long[] headShape(String n) {
@@ -140,10 +88,6 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
             case "classifier.bias", "classifier.out_proj.bias" -> new long[] {labels};
             default -> throw new IllegalStateException(n);
         };
-    }
-
-    private static String abbreviate(List<String> names) {
-        return names.size() <= 8 ? String.join(", ", names) : String.join(", ", names.subList(0, 8)) + ", ... (" + names.size() + " in all)";
     }
 
     @Override

@@ -6,10 +6,12 @@ import dev.winnow.api.Registrar;
 import dev.winnow.api.WinnowPlugin;
 import dev.winnow.api.model.ModelArchitecture;
 import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.ModelShape;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.WinnowModel;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Registers the {@code bert} (BERT, MiniLM, BGE) and {@code xlm-roberta} (XLM-R, RoBERTa, bge-reranker) architectures. */
@@ -19,6 +21,24 @@ public final class BertPlugin implements WinnowPlugin {
         @Override
         public Set<Task> tasks() {
             return Set.of(Task.RERANKER, Task.EMBEDDING);
+        }
+
+        @Override
+        public String defaultTemplate(Task task) {
+            return task == Task.EMBEDDING ? "text" : "pair";
+        }
+
+        @Override
+        public Optional<ModelShape> shape(Map<String, Object> configJson) {
+            BertConfig c = BertConfig.parse(configJson, Path.of("config.json"));
+            long h = c.hiddenSize();
+            long inter = c.intermediateSize();
+            long perLayer = 4 * (h * h + h) + 2 * h * inter + inter + h + 4 * h;
+            long embeddings = (long) (c.vocabSize() + c.maxPositionEmbeddings() + c.typeVocabSize()) * h + 2 * h;
+            long head = h * h + 2 * h + 1; // pooler (or XLM-R's dense) and a one-label classifier
+            long lora = c.numHiddenLayers() * (4 * 2 * h + 2 * (h + inter));
+            return Optional.of(new ModelShape(embeddings + c.numHiddenLayers() * perLayer + head, c.numHiddenLayers(),
+                    c.hiddenSize(), c.numAttentionHeads(), (long) c.vocabSize() * h, lora));
         }
 
         @Override

@@ -42,6 +42,11 @@ final class BertWeights {
                 || name.startsWith("classifier.") || name.startsWith("score.") || name.endsWith("position_ids");
     }
 
+    /** Weight decay applies to matrices and embeddings, not to biases or LayerNorm weights (Hugging Face's groups). */
+    static boolean decays(String name) {
+        return !name.endsWith(".bias") && !name.contains("LayerNorm.");
+    }
+
     static String prefix(BertConfig c) {
         return c.roberta() ? "roberta." : "bert.";
     }

@@ -45,11 +45,11 @@ final class BertFixtures {
     }
 
     static ModelOptions embedding(String pooling) {
-        return new ModelOptions(Task.EMBEDDING, pooling, true, 1, Map.of());
+        return ModelOptions.of(Task.EMBEDDING).withPooling(pooling);
     }
 
     static ModelOptions reranker() {
-        return new ModelOptions(Task.RERANKER, null, false, 1, Map.of());
+        return ModelOptions.of(Task.RERANKER).withNormalize(false);
     }
 
     /** {@code options} computing with {@code kernels} in {@code precision}. */

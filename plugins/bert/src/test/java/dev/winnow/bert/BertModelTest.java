@@ -195,7 +195,7 @@ class BertModelTest {
             w.remove("encoder.layer.1.output.dense.weight");
             UserException missing = assertThrows(UserException.class,
                     () -> new BertModel(c, json, w, BertFixtures.embedding("cls"), m, Path.of("/models/tiny")));
-            assertEquals("/models/tiny: the checkpoint lacks 1 encoder tensor(s): encoder.layer.1.output.dense.weight "
+            assertEquals("/models/tiny: the checkpoint lacks 1 bert tensor(s): encoder.layer.1.output.dense.weight "
                     + "(is this a bert model?)", missing.getMessage());
             Map<String, NDArray> extra = BertFixtures.tinyWeights(c, Task.EMBEDDING, m, DataType.FLOAT32, 1);
             extra.put("encoder.layer.2.attention.self.query.weight", m.zeros(new Shape(16, 16)));
@@ -207,6 +207,22 @@ class BertModelTest {
             UserException config = assertThrows(UserException.class,
                     () -> BertConfig.parse(Map.of("hidden_size", 16), Path.of("/m/config.json")));
             assertEquals("/m/config.json: missing required key 'vocab_size'", config.getMessage());
+        }
+    }
+
+    /** The architecture decides weight decay: biases and LayerNorm weights take none (Hugging Face's groups). */
+    @Test
+    void biasesAndLayerNormsTakeNoWeightDecay() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, Object> json = BertFixtures.tinyConfig("bert");
+            BertConfig c = BertConfig.parse(json, Path.of("config.json"));
+            BertModel model = new BertModel(c, json, BertFixtures.tinyWeights(c, Task.RERANKER, m, DataType.FLOAT32, 1),
+                    BertFixtures.reranker(), m, Path.of("tiny"));
+            assertEquals(false, model.parameters().get("bert.encoder.layer.0.attention.output.LayerNorm.weight").orElseThrow().decay());
+            assertEquals(false, model.parameters().get("bert.encoder.layer.0.attention.self.query.bias").orElseThrow().decay());
+            assertEquals(false, model.parameters().get("classifier.bias").orElseThrow().decay());
+            assertEquals(true, model.parameters().get("bert.encoder.layer.0.attention.self.query.weight").orElseThrow().decay());
+            assertEquals(true, model.parameters().get("bert.embeddings.word_embeddings.weight").orElseThrow().decay());
         }
     }
 

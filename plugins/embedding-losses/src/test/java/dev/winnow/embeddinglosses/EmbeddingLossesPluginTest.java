@@ -74,6 +74,7 @@ class EmbeddingLossesPluginTest {
                 model:
                   source: models/minilm
                 task: embedding
+                template: pair
                 data:
                   train:
                     path: data/train.jsonl

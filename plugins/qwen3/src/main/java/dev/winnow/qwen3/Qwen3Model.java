@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.UserException;
+import dev.winnow.api.model.AnswerTokenIds;
 import dev.winnow.api.model.ModelOptions;
 import dev.winnow.api.model.Parameter;
 import dev.winnow.api.model.ParameterSet;
@@ -14,12 +15,12 @@ import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.kernels.Kernels;
 import dev.winnow.nn.Ops;
+import dev.winnow.nn.StateDict;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * The Qwen3 decoder: token embeddings, pre-norm blocks with RMSNorm, attention with per-head q/k RMSNorm, rotary
@@ -49,45 +50,41 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         this.options = options;
         this.kernels = Kernels.forModel(options);
         this.lin = new dev.winnow.nn.Linears(w, kernels);
-        this.yes = options.extra().get("positive_token_id") instanceof Number n ? n.longValue() : 9693;
-        this.no = options.extra().get("negative_token_id") instanceof Number n ? n.longValue() : 2152;
         if (options.task() == Task.EMBEDDING && options.pooling() != null && !options.pooling().equals("last")) {
             throw new UserException("model.pooling '" + options.pooling() + "' is not valid for a Qwen3 embedding model: a "
                     + "causal decoder pools its last token; valid: last");
         }
-        List<String> missing = new ArrayList<>();
-        Map<String, NDArray> remaining = new LinkedHashMap<>();
+        // only the reranker head reads the answer rows; an embedding model needs no answer tokens
+        if (options.task() == Task.GENERATIVE_RERANKER) {
+            AnswerTokenIds answers = options.requireAnswerTokens();
+            this.yes = answers.positive();
+            this.no = answers.negative();
+            if (yes < 0 || no < 0 || yes >= config.vocabSize() || no >= config.vocabSize()) {
+                throw new UserException(directory + ": answer token ids " + yes + "/" + no + " are outside the vocabulary ("
+                        + config.vocabSize() + ")");
+            }
+        } else {
+            this.yes = -1;
+            this.no = -1;
+        }
         // Qwen3-Embedding checkpoints are saved from the bare Qwen3Model: the same tensors without "model."
         boolean bare = checkpoint.containsKey("embed_tokens.weight") && !checkpoint.containsKey("model.embed_tokens.weight");
-        checkpoint.forEach((name, array) -> remaining.put(bare && !name.startsWith("lm_head.") ? "model." + name : name, array));
-        for (String name : Qwen3Weights.names(config)) {
-            NDArray a = remaining.remove(name);
-            if (a == null && name.equals("lm_head.weight") && options.task() == Task.EMBEDDING) {
-                continue; // an embedding model never reads the output embedding (Qwen3-Embedding-8B ships none)
-            }
-            if (a == null) {
-                missing.add(name);
-                continue;
-            }
-            NDArray f = a.getDataType() == DataType.FLOAT64 ? a : a.toType(DataType.FLOAT32, false);
-            w.put(name, f);
-            parameters.add(new Parameter(name, f, true));
+        List<String> names = Qwen3Weights.names(config);
+        List<String> optional = new ArrayList<>();
+        if (options.task() == Task.EMBEDDING && names.remove("lm_head.weight")) {
+            optional.add("lm_head.weight"); // an embedding model never reads the output embedding (Qwen3-Embedding-8B ships none)
         }
-        if (config.tieWordEmbeddings()) {
-            remaining.remove("lm_head.weight"); // some tied checkpoints still store it
-        }
-        if (!missing.isEmpty()) {
-            throw new UserException(directory + ": the checkpoint lacks " + missing.size() + " Qwen3 tensor(s): "
-                    + String.join(", ", missing.subList(0, Math.min(8, missing.size()))) + (missing.size() > 8 ? ", ..." : ""));
-        }
-        if (!remaining.isEmpty()) {
-            throw new UserException(directory + ": the checkpoint has tensor(s) a Qwen3 model does not have: "
-                    + String.join(", ", new TreeSet<>(remaining.keySet())));
-        }
-        // only the reranker head reads the answer rows; an embedding model needs no answer tokens
-        if (options.task() == Task.GENERATIVE_RERANKER && (yes < 0 || no < 0 || yes >= config.vocabSize() || no >= config.vocabSize())) {
-            throw new UserException(directory + ": answer token ids " + yes + "/" + no + " are outside the vocabulary (" + config.vocabSize() + ")");
-        }
+        Map<String, NDArray> bound = StateDict.of(checkpoint, directory, "qwen3")
+                .renamed(name -> bare && !name.startsWith("lm_head.") ? "model." + name : name)
+                .required(names)
+                .optional(optional)
+                .ignored(name -> config.tieWordEmbeddings() && name.equals("lm_head.weight"), "tied to the input embedding, so unused")
+                .bind()
+                .tensors();
+        bound.forEach((name, array) -> {
+            w.put(name, array);
+            parameters.add(new Parameter(name, array, true, Qwen3Weights.decays(name)));
+        });
     }
 
     @Override

@@ -33,6 +33,11 @@ final class Qwen3Weights {
         return names;
     }
 
+    /** Weight decay applies to matrices and embeddings, not to RMSNorm weights or biases. */
+    static boolean decays(String name) {
+        return !name.endsWith("norm.weight") && !name.endsWith(".bias");
+    }
+
     static long[] shape(Qwen3Config c, String name) {
         long h = c.hiddenSize();
         long q = (long) c.numAttentionHeads() * c.headDim();

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.UserException;
+import dev.winnow.api.model.AnswerTokenIds;
 import dev.winnow.api.model.KernelMode;
 import dev.winnow.api.model.ModelOptions;
 import dev.winnow.api.model.Precision;
@@ -74,8 +75,8 @@ class Qwen3ModelTest {
             weights.put(name, a.toType(type, false));
             i++;
         }
-        return new Qwen3Model(c, json, weights, new ModelOptions(task, "last", true, 1,
-                Map.of("positive_token_id", YES, "negative_token_id", NO), kernels, precision), Path.of("tiny"));
+        return new Qwen3Model(c, json, weights, ModelOptions.of(task).withPooling("last")
+                .withAnswerTokens(new AnswerTokenIds(YES, NO)).withKernels(kernels, precision), Path.of("tiny"));
     }
 
     public static final List<Encoded> INPUTS = List.of(
@@ -219,7 +220,7 @@ class Qwen3ModelTest {
         json.remove("rope_scaling");
         json.put("use_sliding_window", true);
         e = assertThrows(UserException.class, () -> Qwen3Config.parse(json, Path.of("/m/config.json")));
-        assertEquals("/m/config.json: use_sliding_window true is not supported (sliding-window attention is not implemented); "
+        assertEquals("/m/config.json: use_sliding_window true is not supported: sliding-window attention is not implemented; "
                 + "set it to false", e.getMessage());
         json.remove("use_sliding_window");
         json.remove("num_hidden_layers");
@@ -229,8 +230,22 @@ class Qwen3ModelTest {
             Qwen3Config c = Qwen3Config.parse(tinyConfig(), Path.of("config.json"));
             // an embedding model needs no lm_head: 24 of the 25 tensors
             UserException missing = assertThrows(UserException.class, () -> new Qwen3Model(c, tinyConfig(), Map.of(),
-                    new ModelOptions(Task.EMBEDDING, null, true, 1, Map.of()), Path.of("/m")));
-            assertEquals(true, missing.getMessage().startsWith("/m: the checkpoint lacks 24 Qwen3 tensor(s): model.embed_tokens.weight"));
+                    ModelOptions.of(Task.EMBEDDING), Path.of("/m")));
+            assertEquals(true, missing.getMessage().startsWith("/m: the checkpoint lacks 24 qwen3 tensor(s): model.embed_tokens.weight"));
+        }
+    }
+
+    /** The architecture decides weight decay: RMSNorm weights (q/k norms too) take none, matrices and embeddings do. */
+    @Test
+    void normWeightsTakeNoWeightDecay() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Qwen3Model model = tiny(m, Task.GENERATIVE_RERANKER, DataType.FLOAT32);
+            for (var p : model.parameters().all()) {
+                boolean norm = p.name().endsWith("norm.weight");
+                assertEquals(!norm, p.decay(), p.name());
+            }
+            assertEquals(false, model.parameters().get("model.layers.0.self_attn.q_norm.weight").orElseThrow().decay());
+            assertEquals(true, model.parameters().get("model.layers.0.mlp.up_proj.weight").orElseThrow().decay());
         }
     }
 
@@ -252,7 +267,7 @@ class Qwen3ModelTest {
                 weights.put(name, name.endsWith("norm.weight") ? m.ones(shape) : m.create(Ops.normal(shape.size(), 0.3, 1000 + i), shape));
                 i++;
             }
-            ModelOptions options = new ModelOptions(Task.EMBEDDING, "last", false, 1, Map.of());
+            ModelOptions options = ModelOptions.of(Task.EMBEDDING).withPooling("last").withNormalize(false);
             TokenBatch batch = Batches.pad(INPUTS.subList(0, 1), 0, true, m);
             float[] before = new Qwen3Model(c, json, weights, options, Path.of("tiny")).forward(batch, false).toFloatArray();
             weights.put("model.layers.1.self_attn.o_proj.bias", weights.get("model.layers.1.self_attn.o_proj.bias").add(1f));
@@ -276,7 +291,7 @@ class Qwen3ModelTest {
             double theta = 10000.0 * Math.pow(2.0 * 8 / 5 - 1, 8 / 6.0); // longest input: 8 real tokens, head_dim 8
             Map<String, Object> raised = new LinkedHashMap<>(plain);
             raised.put("rope_theta", theta);
-            ModelOptions options = new ModelOptions(Task.EMBEDDING, "last", false, 1, Map.of());
+            ModelOptions options = ModelOptions.of(Task.EMBEDDING).withPooling("last").withNormalize(false);
             TokenBatch shortBatch = Batches.pad(INPUTS.subList(0, 2), 0, true, m); // 5 and 2 tokens
             TokenBatch longBatch = Batches.pad(INPUTS, 0, true, m); // up to 8 tokens
             float[] shortPlain = withConfig(m, plain, options).forward(shortBatch, false).toFloatArray();
@@ -315,7 +330,7 @@ class Qwen3ModelTest {
                     bare.put(name.substring("model.".length()), a);
                 }
             }
-            ModelOptions embedding = new ModelOptions(Task.EMBEDDING, null, true, 1, Map.of());
+            ModelOptions embedding = ModelOptions.of(Task.EMBEDDING);
             float[] expected = new Qwen3Model(c, json, prefixed, embedding, Path.of("tiny")).forward(Batches.pad(INPUTS, 0, true, m), false)
                     .toFloatArray();
             Qwen3Model loaded = new Qwen3Model(c, json, bare, embedding, Path.of("tiny"));
@@ -323,10 +338,10 @@ class Qwen3ModelTest {
             assertEquals("last", loaded.pooling());
             // a reranker does need the output embedding
             UserException e = assertThrows(UserException.class, () -> new Qwen3Model(c, json, bare,
-                    new ModelOptions(Task.GENERATIVE_RERANKER, null, false, 1, Map.of()), Path.of("tiny")));
+                    ModelOptions.of(Task.GENERATIVE_RERANKER).withNormalize(false).withAnswerTokens(new AnswerTokenIds(YES, NO)), Path.of("tiny")));
             assertTrue(e.getMessage().contains("lm_head.weight"), e.getMessage());
             UserException pooling = assertThrows(UserException.class, () -> new Qwen3Model(c, json, bare,
-                    new ModelOptions(Task.EMBEDDING, "mean", true, 1, Map.of()), Path.of("tiny")));
+                    ModelOptions.of(Task.EMBEDDING).withPooling("mean"), Path.of("tiny")));
             assertTrue(pooling.getMessage().contains("valid: last"), pooling.getMessage());
         }
     }

@@ -141,7 +141,7 @@ class YarnTest {
                 scaled.put(name, name.endsWith("q_norm.weight") || name.endsWith("k_norm.weight") ? a.mul((float) attention) : a);
                 i++;
             }
-            ModelOptions options = new ModelOptions(Task.EMBEDDING, "last", false, 1, Map.of());
+            ModelOptions options = ModelOptions.of(Task.EMBEDDING).withPooling("last").withNormalize(false);
             TokenBatch batch = Batches.pad(Qwen3ModelTest.INPUTS, 0, true, m);
             float[] yarn = new Qwen3Model(yc, yarnJson, weights, options, Path.of("tiny")).forward(batch, false).toFloatArray();
             float[] linear = new Qwen3Model(lc, linearJson, scaled, options, Path.of("tiny")).forward(batch, false).toFloatArray();

@@ -4,9 +4,11 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.ComponentKind;
 import dev.winnow.api.UserException;
+import dev.winnow.api.model.ModelArchitecture;
 import dev.winnow.api.model.ModelOptions;
 import dev.winnow.api.model.Task;
 import dev.winnow.api.model.WinnowModel;
+import dev.winnow.api.text.AnswerTokens;
 import dev.winnow.api.text.PromptTemplate;
 import dev.winnow.api.text.TemplateInput;
 import dev.winnow.nn.engine.WinnowEngine;
@@ -22,7 +24,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A reranker for inference, from Java or Kotlin:
@@ -143,7 +144,7 @@ public final class CrossEncoder implements AutoCloseable {
             return this;
         }
 
-        /** The prompt template id (default: {@code pair} for cross-encoders, {@code qwen3-reranker} for Qwen3). */
+        /** The prompt template id (default: the architecture's, such as {@code pair} for cross-encoders, {@code qwen3-reranker} for Qwen3). */
         public Builder optTemplate(String template) {
             this.template = template;
             return this;
@@ -162,24 +163,23 @@ public final class CrossEncoder implements AutoCloseable {
             NDManager manager = NDManager.newBaseManager(target);
             try {
                 ModelLoader loader = new ModelLoader(reg);
+                ModelArchitecture architecture = loader.architecture(dir, "auto");
                 // a classification head where the architecture has one, else the generative (yes/no) head
-                Task task = loader.architecture(dir, "auto").tasks().contains(Task.RERANKER) ? Task.RERANKER : Task.GENERATIVE_RERANKER;
-                String templateId = template != null ? template
-                        : task == Task.RERANKER ? "pair" : dir.modelType().orElse("") + "-reranker";
+                Task task = architecture.tasks().contains(Task.RERANKER) ? Task.RERANKER : Task.GENERATIVE_RERANKER;
+                String templateId = template != null ? template : architecture.defaultTemplate(task);
                 var registration = reg.find(ComponentKind.TEMPLATE, templateId).orElseThrow(() -> new UserException(
                         "unknown template '" + templateId + "'; available: " + String.join(", ", reg.ids(ComponentKind.TEMPLATE))));
                 Record config = ConfigDefaults.of(registration.configType());
                 PromptTemplate t = new Components(reg, 0, Path.of(".")).create(new ComponentSpec<>(
                         registration, config, Position.defaultOf("template")));
                 HfTokenizer tokenizer = HfTokenizer.load(dir.tokenizerDir());
-                Map<String, Object> extra = new java.util.LinkedHashMap<>();
-                if (t instanceof dev.winnow.api.text.AnswerTokens answers) {
-                    extra.put("positive_token_id", tokenizer.tokenId(answers.positiveToken()).orElseThrow());
-                    extra.put("negative_token_id", tokenizer.tokenId(answers.negativeToken()).orElseThrow());
+                ModelOptions options = ModelOptions.of(task);
+                if (t instanceof AnswerTokens answers) {
+                    options = options.withAnswerTokens(tokenizer.answerTokenIds(answers));
                 }
-                WinnowModel model = loader.load(dir, "auto", new ModelOptions(task, null, false, 1, extra), manager);
-                int max = Math.min(maxLength, tokenizer.modelMaxLength());
-                return new CrossEncoder(manager, model, tokenizer, new PairScorer(model, tokenizer, t, max, batchSize, manager));
+                WinnowModel model = loader.load(dir, "auto", options, manager);
+                TextModel text = TextModel.of(model, tokenizer, maxLength);
+                return new CrossEncoder(manager, model, tokenizer, new PairScorer(text, t, batchSize, manager));
             } catch (RuntimeException e) {
                 manager.close();
                 throw e;

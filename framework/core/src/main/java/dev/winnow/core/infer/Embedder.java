@@ -29,9 +29,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Embedder implements AutoCloseable {
     private final NDManager manager;
-    private final WinnowModel model;
-    private final HfTokenizer tokenizer;
-    private final int maxLength;
+    private final TextModel text;
     private final int batchSize;
     private final String queryPrompt;
     private final String documentPrompt;
@@ -39,12 +37,10 @@ public final class Embedder implements AutoCloseable {
     private final boolean owner;
     private final TruncationCounter truncation = new TruncationCounter();
 
-    private Embedder(NDManager manager, WinnowModel model, HfTokenizer tokenizer, int maxLength, int batchSize, String queryPrompt,
+    private Embedder(NDManager manager, TextModel text, int batchSize, String queryPrompt,
             String documentPrompt, int dimensions, boolean owner) {
         this.manager = manager;
-        this.model = model;
-        this.tokenizer = tokenizer;
-        this.maxLength = maxLength;
+        this.text = text;
         this.batchSize = batchSize;
         this.queryPrompt = queryPrompt;
         this.documentPrompt = documentPrompt;
@@ -67,10 +63,10 @@ public final class Embedder implements AutoCloseable {
         try {
             String mode = pooling != null ? pooling : poolingOf(dir.path());
             WinnowModel model = new ModelLoader(ComponentRegistry.discover()).load(dir, "auto",
-                    new ModelOptions(Task.EMBEDDING, mode, normalize, 1, Map.of()), manager);
+                    ModelOptions.of(Task.EMBEDDING).withPooling(mode).withNormalize(normalize), manager);
             HfTokenizer tokenizer = HfTokenizer.load(dir.tokenizerDir());
             JsonNode prompts = readJson(dir.path().resolve("config_sentence_transformers.json")).path("prompts");
-            return new Embedder(manager, model, tokenizer, Math.min(maxLength, tokenizer.modelMaxLength()), batchSize,
+            return new Embedder(manager, TextModel.of(model, tokenizer, maxLength), batchSize,
                     prompts.path("query").asText(""), prompts.path("document").asText(""), 0, true);
         } catch (RuntimeException e) {
             manager.close();
@@ -110,17 +106,17 @@ public final class Embedder implements AutoCloseable {
         if (dimensions < 1) {
             throw new UserException("Matryoshka dimensions must be at least 1, got " + dimensions);
         }
-        return new Embedder(manager, model, tokenizer, maxLength, batchSize, queryPrompt, documentPrompt, dimensions, false);
+        return new Embedder(manager, text, batchSize, queryPrompt, documentPrompt, dimensions, false);
     }
 
     private float[][] encode(List<String> texts, String prompt) {
         List<Encoded> encoded = new ArrayList<>(texts.size());
         for (String t : texts) {
-            Encoded e = tokenizer.encodeSingle(prompt + t, -1, maxLength);
+            Encoded e = text.tokenizer().encodeSingle(prompt + t, -1, text.maxLength());
             truncation.record(e.truncated());
             encoded.add(e);
         }
-        float[][] out = TextVectors.encode(model, tokenizer, encoded, batchSize, manager, false);
+        float[][] out = TextVectors.encode(text, encoded, batchSize, manager, false);
         if (dimensions > 0) {
             for (int i = 0; i < out.length; i++) {
                 if (dimensions > out[i].length) {
@@ -151,7 +147,7 @@ public final class Embedder implements AutoCloseable {
             return; // a truncated view: the embedder it came from owns the model
         }
         try {
-            tokenizer.close();
+            text.tokenizer().close();
         } finally {
             manager.close();
         }

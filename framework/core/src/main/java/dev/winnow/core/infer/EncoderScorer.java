@@ -3,7 +3,6 @@ package dev.winnow.core.infer;
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.data.QueryRecord;
 import dev.winnow.api.eval.EmbeddingScorer;
-import dev.winnow.api.model.WinnowModel;
 import dev.winnow.api.text.EmbeddingTemplate;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.api.text.TemplateInput;
@@ -20,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * encoded without autograd, L2-normalised; a (query, document) pair scores its cosine.
  */
 public final class EncoderScorer implements EmbeddingScorer {
-    private final WinnowModel model;
+    private final TextModel model;
     private final HfTokenizer tokenizer;
     private final EmbeddingTemplate template;
     private final int maxLength;
@@ -29,12 +28,11 @@ public final class EncoderScorer implements EmbeddingScorer {
     private final TruncationCounter truncation = new TruncationCounter();
     private @Nullable Map<List<Object>, float[]> memo;
 
-    public EncoderScorer(WinnowModel model, HfTokenizer tokenizer, EmbeddingTemplate template, int maxLength, int batchSize,
-            NDManager manager) {
+    public EncoderScorer(TextModel model, EmbeddingTemplate template, int batchSize, NDManager manager) {
         this.model = model;
-        this.tokenizer = tokenizer;
+        this.tokenizer = model.tokenizer();
         this.template = template;
-        this.maxLength = maxLength;
+        this.maxLength = model.maxLength();
         this.batchSize = batchSize;
         this.manager = manager;
     }
@@ -77,7 +75,7 @@ public final class EncoderScorer implements EmbeddingScorer {
     private float[][] vectors(List<List<Object>> keys, List<Encoded> encoded) {
         Map<List<Object>, float[]> m = memo;
         if (m == null) {
-            return TextVectors.encode(model, tokenizer, encoded, batchSize, manager, true);
+            return TextVectors.encode(model, encoded, batchSize, manager, true);
         }
         List<Encoded> missing = new ArrayList<>();
         List<List<Object>> missingKeys = new ArrayList<>();
@@ -87,7 +85,7 @@ public final class EncoderScorer implements EmbeddingScorer {
                 missingKeys.add(keys.get(i));
             }
         }
-        float[][] fresh = TextVectors.encode(model, tokenizer, missing, batchSize, manager, true);
+        float[][] fresh = TextVectors.encode(model, missing, batchSize, manager, true);
         for (int i = 0; i < fresh.length; i++) {
             m.put(missingKeys.get(i), fresh[i]);
         }

@@ -2,11 +2,9 @@ package dev.winnow.core.infer;
 
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.eval.Scorer;
-import dev.winnow.api.model.WinnowModel;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.api.text.PromptTemplate;
 import dev.winnow.api.text.TemplateInput;
-import dev.winnow.core.text.HfTokenizer;
 import dev.winnow.core.text.TruncationCounter;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,20 +15,15 @@ import java.util.List;
  * tensors live in a sub-manager closed after the batch, so scoring any number of pairs holds memory flat.
  */
 public final class PairScorer implements Scorer {
-    private final WinnowModel model;
-    private final HfTokenizer tokenizer;
+    private final TextModel model;
     private final PromptTemplate template;
-    private final int maxLength;
     private final int batchSize;
     private final NDManager manager;
     private final TruncationCounter truncation = new TruncationCounter();
 
-    public PairScorer(WinnowModel model, HfTokenizer tokenizer, PromptTemplate template, int maxLength, int batchSize,
-            NDManager manager) {
+    public PairScorer(TextModel model, PromptTemplate template, int batchSize, NDManager manager) {
         this.model = model;
-        this.tokenizer = tokenizer;
         this.template = template;
-        this.maxLength = maxLength;
         this.batchSize = batchSize;
         this.manager = manager;
     }
@@ -39,12 +32,12 @@ public final class PairScorer implements Scorer {
     public float[] score(List<TemplateInput> pairs) {
         List<Encoded> encoded = new ArrayList<>(pairs.size());
         for (TemplateInput p : pairs) {
-            Encoded e = template.render(p, tokenizer, maxLength);
+            Encoded e = template.render(p, model.tokenizer(), model.maxLength());
             truncation.record(e.truncated());
             encoded.add(e);
         }
         // one output row per pair: its score (the first logit when the head has several)
-        float[][] rows = TextVectors.encode(model, tokenizer, encoded, batchSize, manager, false);
+        float[][] rows = TextVectors.encode(model, encoded, batchSize, manager, false);
         float[] out = new float[pairs.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = rows[i][0];

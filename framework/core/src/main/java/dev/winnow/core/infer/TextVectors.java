@@ -3,10 +3,8 @@ package dev.winnow.core.infer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.winnow.api.model.WinnowModel;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.core.text.Batches;
-import dev.winnow.core.text.HfTokenizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,8 +18,7 @@ public final class TextVectors {
     /**
      * @param normalize L2-normalise each row (a model built with normalize: false returns raw pooled states)
      */
-    public static float[][] encode(WinnowModel model, HfTokenizer tokenizer, List<Encoded> encoded, int batchSize,
-            NDManager manager, boolean normalize) {
+    public static float[][] encode(TextModel model, List<Encoded> encoded, int batchSize, NDManager manager, boolean normalize) {
         float[][] out = new float[encoded.size()][];
         boolean grad = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
@@ -32,7 +29,7 @@ public final class TextVectors {
                     rows.add(encoded.get(i));
                 }
                 try (NDManager scope = manager.newSubManager()) {
-                    NDArray vectors = model.forward(Batches.pad(rows, tokenizer.padId(), tokenizer.padLeft(), scope), false)
+                    NDArray vectors = model.forward(rows, scope, false)
                             .reshape(batch.length, -1);
                     if (normalize) {
                         vectors = vectors.normalize(2, 1, 1e-12);

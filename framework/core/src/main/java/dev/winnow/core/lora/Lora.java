@@ -90,7 +90,7 @@ public final class Lora {
         for (Parameter p : model.parameters().all()) {
             String module = p.name().replaceFirst("\\.(weight|bias)$", "");
             boolean head = heads.stream().anyMatch(module::endsWith);
-            training.add(new Parameter(p.name(), p.array(), head));
+            training.add(p.withTrainable(head));
         }
         for (var e : attached.entrySet()) {
             String name = exported.get(e.getKey());

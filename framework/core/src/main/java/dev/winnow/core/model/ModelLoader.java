@@ -94,7 +94,13 @@ public final class ModelLoader {
         }
     }
 
-    private static ModelArchitecture instance(Registration<?, ModelArchitecture> r) {
+    /** Every registered architecture, in registration order. */
+    public static List<ModelArchitecture> architectures(ComponentRegistry registry) {
+        return registry.all(ComponentKind.MODEL).stream().map(ModelLoader::instance).toList();
+    }
+
+    /** The architecture object a model registration provides. */
+    public static ModelArchitecture instance(Registration<?, ModelArchitecture> r) {
         @SuppressWarnings("unchecked")
         var factory = (dev.winnow.api.ComponentFactory<NoConfig, ? extends ModelArchitecture>) r.factory();
         return factory.create(new NoConfig(), StaticContext.INSTANCE);

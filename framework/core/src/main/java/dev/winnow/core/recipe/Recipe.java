@@ -30,7 +30,8 @@ public record Recipe(
         @Doc("the model to start from") ModelSection model,
         @Doc("what to train: reranker, generative_reranker or embedding") Task task,
         @Doc("how inputs become tokens: (query, document) pairs for rerankers (pair, qwen3-reranker), single texts for "
-                + "embedding models (text, qwen3-embedding)") @Default("pair") ComponentSpec<PromptTemplate> template,
+                + "embedding models (text, qwen3-embedding); default: the model architecture's template for the task")
+                @Nullable ComponentSpec<PromptTemplate> template,
         @Doc("training and evaluation data") DataSection data,
         @Doc("the training loss") @Default("listwise_ce") ComponentSpec<Loss> loss,
         @Doc("the training run") @Default("{}") TrainSection train,
@@ -41,6 +42,19 @@ public record Recipe(
                 + "torchscript (fail if they cannot load) or composed (DJL operators only: the fp32 reference)")
                 @Default("auto") KernelMode kernels,
         @Doc("the run directory: resolved recipe, metrics, checkpoints, plots, export") String outputDir) {
+
+    /** The same recipe with {@code template} set (the loader fills an absent one with the architecture's). */
+    public Recipe withTemplate(ComponentSpec<PromptTemplate> template) {
+        return new Recipe(model, task, template, data, loss, train, eval, export, devices, kernels, outputDir);
+    }
+
+    /** The template; the loader always sets one. */
+    public ComponentSpec<PromptTemplate> requireTemplate() {
+        if (template == null) {
+            throw new IllegalStateException("the recipe loader sets the template");
+        }
+        return template;
+    }
 
     /** {@code model:} */
     @Doc("the model to start from")
@@ -54,7 +68,8 @@ public record Recipe(
             @Doc("embedding pooling: cls, mean or last (default: the architecture's)") @Nullable String pooling,
             @Doc("L2-normalise embeddings") @Default("true") boolean normalize,
             @Doc("outputs of a classification head") @Default("1") @Range(min = 1) int numLabels,
-            @Doc("architecture-specific options") @Default("{}") Map<String, Object> options) {}
+            @Doc("architecture-specific options, validated against the keys the architecture declares (see its model "
+                    + "component below)") @Default("{}") Map<String, Object> options) {}
 
     /** {@code data:} */
     @Doc("training and evaluation data")

@@ -120,14 +120,14 @@ public interface RecipeCheck {
     }
 
     private static void templateFitsTask(Recipe r, Context c, List<Problem> problems) {
-        boolean single = EmbeddingTemplate.class.isAssignableFrom(r.template().registration().produces());
+        boolean single = EmbeddingTemplate.class.isAssignableFrom(r.requireTemplate().registration().produces());
         if (r.task() == Task.EMBEDDING && !single) {
-            problems.add(new Problem(c.at("template"), "template", "template '" + r.template().id() + "' renders (query, "
+            problems.add(new Problem(c.at("template"), "template", "template '" + r.requireTemplate().id() + "' renders (query, "
                     + "document) pairs for rerankers; task embedding encodes single texts: use template: text (BERT-family "
                     + "models, optional query_prompt) or qwen3-embedding"));
         }
         if (r.task() != Task.EMBEDDING && single) {
-            problems.add(new Problem(c.at("template"), "template", "template '" + r.template().id() + "' renders single "
+            problems.add(new Problem(c.at("template"), "template", "template '" + r.requireTemplate().id() + "' renders single "
                     + "texts for embedding models; task " + r.task().id() + " needs a pair template such as pair or qwen3-reranker"));
         }
     }
@@ -136,7 +136,7 @@ public interface RecipeCheck {
         if (r.task() != Task.GENERATIVE_RERANKER) {
             return;
         }
-        if (r.template().id().equals("pair")) {
+        if (r.requireTemplate().id().equals("pair")) {
             problems.add(new Problem(c.at("template"), "template", "a generative reranker needs a yes/no prompt template "
                     + "such as qwen3-reranker, not pair"));
         }

@@ -51,6 +51,22 @@ public final class RecipeLoader {
         if (tree != null) {
             recipe = new Binder(registry, problems, positions).bindRecord(Recipe.class, tree, "", List.of("base"));
         }
+        Record modelOptions = null;
+        boolean provisional = false;
+        YNode optionsNode = tree instanceof YMap root && root.get("model") instanceof YMap model ? model.get("options") : null;
+        if (recipe != null) {
+            // what the architecture decides: the keys of model.options and, when the recipe names none, the template
+            var architecture = ArchitectureBinding.resolve(recipe.model(), registry);
+            if (architecture.isPresent()) {
+                modelOptions = ArchitectureBinding.bindOptions(architecture.get(), optionsNode, registry, problems, positions, file);
+            }
+            provisional = recipe.template() == null && architecture.isEmpty();
+            if (recipe.template() == null) {
+                var template = ArchitectureBinding.defaultTemplate(recipe.task(), architecture, registry,
+                        positions.getOrDefault("task", new Position(file.toString(), 1, 1)), problems);
+                recipe = template == null ? null : recipe.withTemplate(template);
+            }
+        }
         if (recipe != null) {
             for (RecipeCheck check : checks) {
                 check.check(recipe, new RecipeCheck.Context(positions, file), problems);
@@ -62,7 +78,7 @@ public final class RecipeLoader {
             }
             throw new RecipeException(problems);
         }
-        return new LoadedRecipe(file, recipe, positions);
+        return new LoadedRecipe(file, recipe, positions, modelOptions, optionsNode, provisional);
     }
 
     /** The merged tree before binding: inheritance, overrides and environment references applied. */

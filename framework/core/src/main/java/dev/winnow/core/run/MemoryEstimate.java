@@ -1,7 +1,13 @@
 package dev.winnow.core.run;
 
+import dev.winnow.api.model.ModelArchitecture;
+import dev.winnow.api.model.ModelShape;
+import dev.winnow.core.model.ModelDirectory;
+import dev.winnow.core.model.ModelLoader;
 import dev.winnow.core.recipe.Recipe;
-import java.util.LinkedHashMap;
+import dev.winnow.core.registry.ComponentRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -12,37 +18,11 @@ import java.util.Optional;
  * parameters, and the activations of one micro-batch (per layer about {@code tokens * (34 h + 5 heads * length)}
  * values, the estimate of Korthikanti et al. for a transformer layer, in fp32, times a calibration factor for
  * what composed attention and autograd keep besides) with the optimizer's temporaries. Compared with the device's
- * memory so that a run that cannot fit fails at once, saying what would make it fit.
+ * memory so that a run that cannot fit fails at once, saying what would make it fit. The sizes come from the
+ * architecture ({@link ModelArchitecture#shape}); nothing here knows a model family.
  */
 public record MemoryEstimate(long parameters, long trainable, long weights, long gradients, long optimizer, long activations,
         long sequences, long length, long available, String device) {
-
-    /** Hub ids whose configs are known without a download (for an estimate on a machine that has not fetched them). */
-    static final Map<String, Map<String, Object>> KNOWN = Map.of(
-            "Qwen/Qwen3-Reranker-0.6B", qwen3(1024, 28, 3072, 16, 8, 128, true),
-            "Qwen/Qwen3-Reranker-4B", qwen3(2560, 36, 9728, 32, 8, 128, true),
-            "Qwen/Qwen3-Reranker-8B", qwen3(4096, 36, 12288, 32, 8, 128, false),
-            "Qwen/Qwen3-Embedding-0.6B", qwen3(1024, 28, 3072, 16, 8, 128, true),
-            "Qwen/Qwen3-Embedding-4B", qwen3(2560, 36, 9728, 32, 8, 128, true),
-            "Qwen/Qwen3-Embedding-8B", qwen3(4096, 36, 12288, 32, 8, 128, false));
-
-    private static Map<String, Object> qwen3(int h, int layers, int inter, int heads, int kv, int headDim, boolean tied) {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model_type", "qwen3");
-        c.put("hidden_size", h);
-        c.put("num_hidden_layers", layers);
-        c.put("intermediate_size", inter);
-        c.put("num_attention_heads", heads);
-        c.put("num_key_value_heads", kv);
-        c.put("head_dim", headDim);
-        c.put("vocab_size", 151669);
-        c.put("tie_word_embeddings", tied);
-        return c;
-    }
-
-    public static Optional<Map<String, Object>> known(String source) {
-        return Optional.ofNullable(KNOWN.get(source));
-    }
 
     static final long ACTIVATION_FACTOR = 2;
 
@@ -55,28 +35,47 @@ public record MemoryEstimate(long parameters, long trainable, long weights, long
         return total() <= available * 0.9;
     }
 
-    public static MemoryEstimate of(Map<String, Object> config, Recipe recipe, long available, String device) {
-        long h = num(config, "hidden_size");
-        long layers = num(config, "num_hidden_layers");
-        long inter = num(config, "intermediate_size");
-        long vocab = num(config, "vocab_size");
-        long heads = num(config, "num_attention_heads");
-        long kv = config.get("num_key_value_heads") instanceof Number n ? n.longValue() : heads;
-        long headDim = config.get("head_dim") instanceof Number n ? n.longValue() : h / Math.max(1, heads);
-        boolean gated = "qwen3".equals(config.get("model_type"));
-        long q = heads * headDim;
-        long k = kv * headDim;
-        long attention = h * (q + 2 * k) + q * h;
-        long mlp = (gated ? 3 : 2) * h * inter;
-        long perLayer = attention + mlp + 4 * h;
-        boolean tied = !Boolean.FALSE.equals(config.get("tie_word_embeddings")) || !gated;
-        long params = vocab * h * (tied ? 1 : 2) + layers * perLayer + (gated ? 0 : 514L * h);
-        long trainable = params;
-        if (recipe.train().type() == Recipe.TrainType.LORA) {
-            long rank = recipe.train().loraRank() == null ? 8 : recipe.train().loraRank();
-            long linearInOut = (h + q) + 2 * (h + k) + (q + h) + (gated ? 3 : 2) * (h + inter);
-            trainable = layers * rank * linearInOut;
+    /**
+     * The estimate for a recipe's model, from its local {@code config.json} or, for a Hub id not yet downloaded, from
+     * the configs that architectures know ({@link ModelArchitecture#knownConfigs()}); empty when neither tells, or the
+     * architecture cannot give its shape.
+     */
+    public static Optional<MemoryEstimate> forRecipe(Recipe recipe, ComponentRegistry registry, long available, String device) {
+        Map<String, Object> config = null;
+        Path local = Path.of(recipe.model().source());
+        List<ModelArchitecture> architectures = ModelLoader.architectures(registry);
+        if (Files.isRegularFile(local.resolve("config.json"))) {
+            config = ModelDirectory.of(local).config();
+        } else {
+            for (ModelArchitecture a : architectures) {
+                if (a.knownConfigs().containsKey(recipe.model().source())) {
+                    config = a.knownConfigs().get(recipe.model().source());
+                }
+            }
         }
+        if (config == null) {
+            return Optional.empty();
+        }
+        Object type = config.get("model_type");
+        String id = recipe.model().type();
+        Optional<ModelArchitecture> architecture = id.equals("auto")
+                ? architectures.stream().filter(a -> a.modelTypes().contains(String.valueOf(type))).findFirst()
+                : registry.find(dev.winnow.api.ComponentKind.MODEL, id).map(ModelLoader::instance);
+        Map<String, Object> json = config;
+        return architecture.flatMap(a -> a.shape(json)).map(shape -> of(shape, recipe, available, device));
+    }
+
+    public static MemoryEstimate of(ModelShape shape, Recipe recipe, long available, String device) {
+        long params = shape.parameters();
+        long trainable = params;
+        boolean lora = recipe.train().type() == Recipe.TrainType.LORA;
+        if (lora) {
+            long rank = recipe.train().loraRank() == null ? 8 : recipe.train().loraRank();
+            trainable = rank * shape.loraParametersPerRank();
+        }
+        long layers = shape.layers();
+        long h = shape.hiddenSize();
+        long heads = shape.attentionHeads();
         long length = recipe.model().maxLength();
         long sequences = sequencesInGraph(recipe);
         // Korthikanti's per-layer count in fp32, times 2 for what composed attention and autograd keep besides; plus
@@ -84,8 +83,7 @@ public record MemoryEstimate(long parameters, long trainable, long weights, long
         // tensor (the embedding, in full fine-tuning). Calibrated on the Qwen3-0.6B-shaped benchmark: 4 layers at
         // 4 x 256 tokens peaked at 7.6 GB resident; 28 layers did not fit in 24 GB.
         long activations = ACTIVATION_FACTOR * 4L * layers * sequences * length * (34 * h + 5 * heads * length);
-        long largestTrainable = recipe.train().type() == Recipe.TrainType.LORA ? 0 : vocab * h;
-        activations += 5 * 4 * largestTrainable;
+        activations += 5 * 4 * (lora ? 0 : shape.largestTensor());
         return new MemoryEstimate(params, trainable, 4 * params, 4 * trainable, 8 * trainable, activations, sequences, length,
                 available, device);
     }

@@ -248,6 +248,19 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         return OptionalLong.of(e.getIds()[0]);
     }
 
+    /**
+     * The ids of a generative reranker template's answer tokens.
+     *
+     * @throws UserException when either is not a single token of this vocabulary
+     */
+    public dev.winnow.api.model.AnswerTokenIds answerTokenIds(dev.winnow.api.text.AnswerTokens answers) {
+        return new dev.winnow.api.model.AnswerTokenIds(single(answers.positiveToken()), single(answers.negativeToken()));
+    }
+
+    private long single(String token) {
+        return tokenId(token).orElseThrow(() -> new UserException("the tokenizer has no single token '" + token + "'"));
+    }
+
     @Override
     public long padId() {
         return padId;

@@ -11,20 +11,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 
 /**
  * AdamW exactly as {@code torch.optim.AdamW}: {@code p *= 1 - lr * wd} (decoupled decay), then
  * {@code p -= lr * m_hat / (sqrt(v_hat) + eps)} with bias-corrected moments. Two parameter groups: biases and
- * normalisation weights get no decay ({@link #NO_DECAY}). Moments are float32 on the parameter's device and
- * are saved and restored with checkpoints. Updates run with autograd off, in place.
+ * normalisation weights get no decay (each {@link Parameter#decay()}, as the architecture marks it). Moments
+ * are float32 on the parameter's device and are saved and restored with checkpoints. Updates run with autograd off, in place.
  */
 public final class AdamW {
-    /** Biases and normalisation weights: no weight decay (the usual Hugging Face / sentence-transformers groups). */
-    public static final Predicate<String> NO_DECAY = name -> name.endsWith(".bias") || name.contains("LayerNorm.")
-            || name.contains("layer_norm") || name.contains("layernorm") || name.endsWith("norm.weight")
-            || name.contains("_norm.") || name.contains(".ln_") || name.endsWith(".ln.weight");
-
     /** Hyper-parameters. */
     public record Options(double weightDecay, double beta1, double beta2, double eps) {}
 
@@ -63,7 +57,7 @@ public final class AdamW {
                     NDArray v = expAvgSq.get(p.name());
                     m.muli((float) b1).addi(g.mul((float) (1 - b1)));
                     v.muli((float) b2).addi(g.square().mul((float) (1 - b2)));
-                    if (options.weightDecay() > 0 && !NO_DECAY.test(p.name())) {
+                    if (options.weightDecay() > 0 && p.decay()) {
                         p.array().muli((float) (1 - lr * options.weightDecay()));
                     }
                     NDArray denom = v.div((float) bc2).sqrt().add((float) options.eps());

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LoraAdapterLoadTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final ModelOptions OPTIONS = new ModelOptions(Task.RERANKER, null, false, 1, Map.of());
+    static final ModelOptions OPTIONS = ModelOptions.of(Task.RERANKER).withNormalize(false);
 
     @BeforeAll
     static void engine() {
@@ -143,6 +143,11 @@ class LoraAdapterLoadTest {
                 @Override
                 public Set<Task> tasks() {
                     return Set.of(Task.RERANKER);
+                }
+
+                @Override
+                public String defaultTemplate(Task task) {
+                    return "pair";
                 }
 
                 @Override

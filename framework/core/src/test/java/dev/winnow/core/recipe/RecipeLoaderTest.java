@@ -301,4 +301,63 @@ class RecipeLoaderTest {
         assertTrue(md.contains("| `data.train.path` | string | required |"), md);
         assertTrue(md.contains("- `listwise_ce`\n  - `temperature` (number, `1.0`): softmax temperature"), md);
     }
+
+    /** A local model of the toy architecture: its config.json names model_type toy. */
+    private Path toyModel(String name) throws IOException {
+        Path model = dir.resolve(name);
+        Files.createDirectories(model);
+        Files.writeString(model.resolve("config.json"), "{\"model_type\": \"toy\", \"architectures\": [\"ToyForCausalLM\"]}");
+        return model;
+    }
+
+    private static final ComponentRegistry WITH_TOY = ComponentRegistry.of(new TestPlugins.Builtins(), new TestPlugins.Toy());
+
+    @Test
+    void modelOptionsBindToTheArchitecturesRecordWithPositionsAndSuggestions() throws IOException {
+        Path model = toyModel("toy");
+        Path f = write("opts.yaml", """
+                model:
+                  source: %s
+                  options:
+                    cutof_layers: [9]
+                    start_layer: -1
+                task: reranker
+                data:
+                  train:
+                    path: data/train.jsonl
+                output_dir: runs/x
+                """.formatted(model));
+        RecipeException e = assertThrows(RecipeException.class,
+                () -> new RecipeLoader(WITH_TOY, Map.of(), RecipeCheck.builtIn()).load(f, List.of()));
+        List<String> problems = e.problems().stream().map(Problem::toString).toList();
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("opts.yaml:4:5: model.options.cutof_layers: unknown key (did you mean 'cutoff_layers'?); valid keys: cutoff_layers, start_layer"),
+                problems.toString());
+        assertTrue(problems.get(1).contains("opts.yaml:5:18: model.options.start_layer: -1 is out of range; must be at least 0"),
+                problems.toString());
+
+        Files.writeString(f, Files.readString(f).replace("cutof_layers", "cutoff_layers").replace("start_layer: -1", "start_layer: 10"));
+        LoadedRecipe loaded = new RecipeLoader(WITH_TOY, Map.of(), RecipeCheck.builtIn()).load(f, List.of());
+        assertEquals(new TestPlugins.ToyOptions(List.of(9), 10), loaded.boundModelOptions());
+    }
+
+    @Test
+    void anAbsentTemplateIsTheArchitecturesDefaultForTheTask() throws IOException {
+        Path model = toyModel("toy-lm");
+        Path f = write("gen.yaml", MINIMAL.replace("source: models/minilm", "source: " + model)
+                .replace("task: reranker", "task: generative_reranker"));
+        LoadedRecipe loaded = new RecipeLoader(WITH_TOY, Map.of(), RecipeCheck.builtIn()).load(f, List.of());
+        assertEquals("qwen3-reranker", loaded.recipe().requireTemplate().id());
+        assertEquals(new TestPlugins.ToyOptions(List.of(-1), 8), loaded.boundModelOptions());
+        assertFalse(loaded.provisionalTemplate());
+        // a Hub model no architecture knows: the generic pair template until the download tells the architecture
+        LoadedRecipe hub = load(write("hub.yaml", MINIMAL.replace("models/minilm", "someone/some-reranker")));
+        assertEquals("pair", hub.recipe().requireTemplate().id());
+        assertTrue(hub.provisionalTemplate());
+        assertNull(hub.modelOptions());
+        // a generative reranker's prompt cannot be guessed
+        List<String> p = problems(write("hubgen.yaml", MINIMAL.replace("models/minilm", "someone/some-lm")
+                .replace("task: reranker", "task: generative_reranker")));
+        assertTrue(p.get(0).contains("template: a generative reranker's prompt depends on its model"), p.toString());
+    }
 }

@@ -12,10 +12,18 @@ import dev.winnow.api.eval.Evaluator;
 import dev.winnow.api.export.Exporter;
 import dev.winnow.api.loss.Loss;
 import dev.winnow.api.loss.RankingLoss;
+import dev.winnow.api.model.ModelArchitecture;
+import dev.winnow.api.model.ModelOptions;
+import dev.winnow.api.model.Task;
+import dev.winnow.api.model.WinnowModel;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import dev.winnow.api.text.Encoded;
 import dev.winnow.api.text.PromptTemplate;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Minimal components with the ids the recipe defaults name, for recipe tests. */
 final class TestPlugins {
@@ -54,6 +62,49 @@ final class TestPlugins {
             r.evaluator("reranking", RerankingConfig.class, (c, ctx) -> evaluator);
             Exporter exporter = request -> {};
             r.exporter("hf", NoConfig.class, (c, ctx) -> exporter);
+        }
+    }
+
+    /** The recipe keys under {@code model.options} of the {@code toy} architecture. */
+    record ToyOptions(@Doc("layers whose scores are returned") @Default("[-1]") List<Integer> cutoffLayers,
+            @Doc("first scored layer") @Default("8") @Range(min = 0) int startLayer) {}
+
+    /** An architecture that declares model options and default templates, read from config.json model_type toy. */
+    static final class Toy implements WinnowPlugin {
+        @Override
+        public String name() {
+            return "test-toy-architecture";
+        }
+
+        @Override
+        public void register(Registrar r) {
+            r.model("toy", new ModelArchitecture() {
+                @Override
+                public Set<String> modelTypes() {
+                    return Set.of("toy");
+                }
+
+                @Override
+                public Set<Task> tasks() {
+                    return Set.of(Task.RERANKER, Task.GENERATIVE_RERANKER);
+                }
+
+                @Override
+                public String defaultTemplate(Task task) {
+                    return task == Task.GENERATIVE_RERANKER ? "qwen3-reranker" : "pair";
+                }
+
+                @Override
+                public Class<? extends Record> optionsType() {
+                    return ToyOptions.class;
+                }
+
+                @Override
+                public WinnowModel create(Path directory, Map<String, Object> configJson, Map<String, NDArray> weights,
+                        ModelOptions options, NDManager manager) {
+                    throw new UnsupportedOperationException("recipe tests build no model");
+                }
+            });
         }
     }
 

@@ -69,7 +69,7 @@ class TrainEngineReferenceTest {
             NDArray b = m.create(new float[] {1.0f});
             w.setRequiresGradient(true);
             b.setRequiresGradient(true);
-            AdamW opt = new AdamW(List.of(new Parameter("dense.weight", w, true), new Parameter("dense.bias", b, true)),
+            AdamW opt = new AdamW(List.of(new Parameter("dense.weight", w, true), new Parameter("dense.bias", b, true, false)),
                     new AdamW.Options(wd, b1, b2, eps), m);
             for (int s = 0; s < c.length; s++) {
                 NDArray cs = m.create(new float[] {(float) c[s][0], (float) c[s][1]});
@@ -152,7 +152,7 @@ class TrainEngineReferenceTest {
         try (NDManager m = NDManager.newBaseManager()) {
             ParameterSet params = new ParameterSet();
             params.add(new Parameter("dense.weight", m.create(new float[] {0.1f, -0.2f, 0.05f}, new Shape(3, 1)), true));
-            params.add(new Parameter("dense.bias", m.zeros(new Shape(1)), true));
+            params.add(new Parameter("dense.bias", m.zeros(new Shape(1)), true, false));
             NDArray x = m.create(xs, new Shape(32, 3));
             NDArray y = m.create(ys, new Shape(32, 1));
             long total = 6;
