@@ -12,6 +12,7 @@ import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.kernels.Kernels;
+import dev.winnow.nn.Checkpointing;
 import dev.winnow.nn.Ops;
 import dev.winnow.nn.StateDict;
 import java.nio.file.Path;
@@ -175,16 +176,17 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
             positions = real.cumSum(1).sub(1).maximum(0L);
         }
         NDArray types = batch.tokenTypeIds() != null && config.typeVocabSize() > 1 ? batch.tokenTypeIds() : ids.zerosLike();
-        NDArray x = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"))
+        NDArray embedded = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"))
                 .add(Ops.embedding(positions, w.get("embeddings.position_embeddings.weight")))
                 .add(Ops.embedding(types, w.get("embeddings.token_type_embeddings.weight")));
-        x = Ops.layerNorm(x, w.get("embeddings.LayerNorm.weight"), w.get("embeddings.LayerNorm.bias"), config.layerNormEps());
-        x = Ops.dropout(x, config.hiddenDropoutProb(), training);
-        NDArray additive = Ops.paddingMask(mask, x.getDataType());
+        embedded = Ops.layerNorm(embedded, w.get("embeddings.LayerNorm.weight"), w.get("embeddings.LayerNorm.bias"), config.layerNormEps());
+        embedded = Ops.dropout(embedded, config.hiddenDropoutProb(), training);
+        NDArray additive = Ops.paddingMask(mask, embedded.getDataType());
         long b = ids.getShape().get(0);
         int heads = config.numAttentionHeads();
         int dim = config.headDim();
-        for (int i = 0; i < config.numHiddenLayers(); i++) {
+        return Checkpointing.layers(config.numHiddenLayers(), embedded, training, (i, x0) -> {
+            NDArray x = x0;
             String p = "encoder.layer." + i + ".";
             NDArray q = split(lin.apply(p + "attention.self.query", x, training), b, length, heads, dim);
             NDArray k = split(lin.apply(p + "attention.self.key", x, training), b, length, heads, dim);
@@ -197,9 +199,8 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
             NDArray h = kernels.gelu(lin.apply(p + "intermediate.dense", x, training));
             h = lin.apply(p + "output.dense", h, training);
             h = Ops.dropout(h, config.hiddenDropoutProb(), training);
-            x = Ops.layerNorm(h.add(x), w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"), config.layerNormEps());
-        }
-        return x;
+            return Ops.layerNorm(h.add(x), w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"), config.layerNormEps());
+        });
     }
 
     /** The hidden state of each row's first real token ([CLS]), wherever padding put it. */

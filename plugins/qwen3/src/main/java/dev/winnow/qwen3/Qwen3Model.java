@@ -14,6 +14,7 @@ import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.kernels.Kernels;
+import dev.winnow.nn.Checkpointing;
 import dev.winnow.nn.Ops;
 import dev.winnow.nn.StateDict;
 import java.nio.file.Path;
@@ -160,8 +161,8 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int d = config.headDim();
-        NDArray x = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
-        DataType type = x.getDataType();
+        NDArray embedded = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
+        DataType type = embedded.getDataType();
         // positions counted over real tokens, as transformers derives them for left padding
         NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
         Yarn yarn = config.yarn();
@@ -180,7 +181,10 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         NDArray causal = idx.expandDims(0).lte(idx.expandDims(1)); // [L, L]: [i][j] = j <= i
         NDArray allowed = causal.expandDims(0).logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)).expandDims(1);
         NDArray additive = allowed.logicalNot().toType(type, false).mul(Ops.MASKED);
-        for (int i = 0; i < config.numHiddenLayers(); i++) {
+        NDArray rotCos = cos;
+        NDArray rotSin = sin;
+        NDArray last = Checkpointing.layers(config.numHiddenLayers(), embedded, training, (i, x0) -> {
+            NDArray x = x0;
             String p = "model.layers." + i + ".";
             NDArray h = kernels.rmsNorm(x, w.get(p + "input_layernorm.weight"), config.rmsNormEps());
             NDArray q = lin.apply(p + "self_attn.q_proj", h, training).reshape(b, length, heads, d);
@@ -189,8 +193,8 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
             q = kernels.rmsNorm(q, w.get(p + "self_attn.q_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
             k = kernels.rmsNorm(k, w.get(p + "self_attn.k_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
             v = v.transpose(0, 2, 1, 3);
-            q = kernels.applyRotary(q, cos, sin);
-            k = kernels.applyRotary(k, cos, sin);
+            q = kernels.applyRotary(q, rotCos, rotSin);
+            k = kernels.applyRotary(k, rotCos, rotSin);
             // grouped-query attention: the kernel maps query head h to key/value head h / (heads / kvHeads)
             NDArray ctx = kernels.attention(q, k, v, additive, false, 0, training)
                     .transpose(0, 2, 1, 3).reshape(b, length, (long) heads * d);
@@ -198,9 +202,9 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
             h = kernels.rmsNorm(x, w.get(p + "post_attention_layernorm.weight"), config.rmsNormEps());
             NDArray gate = lin.apply(p + "mlp.gate_proj", h, training);
             NDArray up = lin.apply(p + "mlp.up_proj", h, training);
-            x = x.add(lin.apply(p + "mlp.down_proj", kernels.swiglu(gate, up), training));
-        }
-        return kernels.rmsNorm(x, w.get("model.norm.weight"), config.rmsNormEps());
+            return x.add(lin.apply(p + "mlp.down_proj", kernels.swiglu(gate, up), training));
+        });
+        return kernels.rmsNorm(last, w.get("model.norm.weight"), config.rmsNormEps());
     }
 
     /**
