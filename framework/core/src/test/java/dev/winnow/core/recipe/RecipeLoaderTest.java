@@ -206,7 +206,8 @@ class RecipeLoaderTest {
         assertEquals(List.of(
                 "<command line>:1:1: nonsense: an override is key.path=value, such as train.optimizer.lr=1e-5",
                 "<command line: train.optimizr.lr=1>:1:1: train.optimizr: unknown key (did you mean 'optimizer'?); valid keys: "
-                        + "type, optimizer, schedule, batch_size, gradient_accumulation_steps, max_grad_norm, precision, "
+                        + "type, optimizer, schedule, batch_size, gradient_accumulation_steps, max_grad_norm, gradient_checkpointing, "
+                        + "gradient_checkpointing_every, precision, "
                         + "seed, epochs, max_steps, eval_steps, save_steps, save_total_limit, logging_steps, resume, "
                         + "metric_for_best, greater_is_better, lora_rank, lora_alpha, lora_dropout, target_modules"), p);
     }
