@@ -66,8 +66,10 @@ final class ScaleBench {
             trainable.forEach(p -> p.array().setRequiresGradient(true));
             AdamW opt = new AdamW(trainable, new AdamW.Options(0.01, 0.9, 0.999, 1e-8), m);
             JniUtils.setGradMode(true);
-            double[] kept = measure(m, model, opt, ids, mask, shape, 0);
+            // checkpointed first: memory that the allocator keeps after the larger run would otherwise count as the
+            // smaller run's resident peak (glibc returns little of it to the kernel)
             double[] ck = measure(m, model, opt, ids, mask, shape, 1);
+            double[] kept = measure(m, model, opt, ids, mask, shape, 0);
             System.out.printf(Locale.ROOT, "checkpointing, qwen3-0.6B-shaped %d layers %dx%d %s %s, full AdamW step: "
                     + "without %.2f s, peak RSS %.2f GB; with (every layer) %.2f s, peak RSS %.2f GB; forward %.2f s%n",
                     layers, b, len, kernels.name().toLowerCase(Locale.ROOT), precision.name().toLowerCase(Locale.ROOT),
