@@ -16,6 +16,7 @@ import dev.winnow.core.data.GroupingOptions;
 import dev.winnow.core.data.NoPositive;
 import dev.winnow.core.data.OnBadRow;
 import dev.winnow.core.data.ShortfallPolicy;
+import dev.winnow.core.annotate.TeacherOptions;
 import dev.winnow.core.mine.MineOptions;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +92,10 @@ public record Recipe(
             @Doc("merge rows with the same query into one query (one labelled pair per row)") @Default("false")
                     boolean mergeSameQuery,
             @Doc("mine hard negatives for the training queries with an embedding model before grouping; they replace"
-                    + " the data's negatives (mine: {} uses FlagEmbedding's defaults)") @Nullable MineOptions mine) {
+                    + " the data's negatives (mine: {} uses FlagEmbedding's defaults)") @Nullable MineOptions mine,
+            @Doc("score every training (query, candidate) with a teacher model after mining and before grouping; the"
+                    + " scores become teacher scores for distillation losses (teacher: {} uses model.source)")
+                    @Nullable TeacherOptions teacher) {
 
         public GroupingOptions grouping() {
             return new GroupingOptions(groupSize, positivesPerQuery, shortfall);
