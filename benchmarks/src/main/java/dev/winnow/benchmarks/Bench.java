@@ -73,6 +73,9 @@ public final class Bench {
         if (what.equals("all") || what.equals("qwen3")) {
             qwen3(roofline);
         }
+        if (what.equals("checkpointing")) {
+            ScaleBench.checkpointing();
+        }
         if (what.equals("kernels")) {
             kernels(roofline);
         }

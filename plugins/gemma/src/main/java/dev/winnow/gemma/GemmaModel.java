@@ -15,6 +15,7 @@ import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.Linears;
 import dev.winnow.nn.LoraTarget;
+import dev.winnow.nn.Checkpointing;
 import dev.winnow.nn.Ops;
 import dev.winnow.nn.StateDict;
 import dev.winnow.nn.kernels.Kernels;
@@ -140,9 +141,9 @@ public final class GemmaModel implements WinnowModel, LoraTarget {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int d = config.headDim();
-        NDArray x = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
-        DataType type = x.getDataType();
-        x = x.mul(m.create(Math.sqrt(config.hiddenSize())).toType(type, false)); // GemmaModel: normalizer = sqrt(hidden)
+        NDArray embedded = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
+        DataType type = embedded.getDataType();
+        embedded = embedded.mul(m.create(Math.sqrt(config.hiddenSize())).toType(type, false)); // GemmaModel: normalizer = sqrt(hidden)
         NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
         NDArray invFreq = m.arange(0, d, 2, DataType.FLOAT64).div((double) d).mul(-Math.log(config.ropeTheta())).exp().toType(type, false);
         NDArray freqs = positions.expandDims(2).mul(invFreq.reshape(1, 1, d / 2));
@@ -153,7 +154,8 @@ public final class GemmaModel implements WinnowModel, LoraTarget {
         NDArray causal = idx.expandDims(0).lte(idx.expandDims(1));
         NDArray allowed = causal.expandDims(0).logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)).expandDims(1);
         NDArray additive = allowed.logicalNot().toType(type, false).mul(Ops.MASKED);
-        for (int i = 0; i < config.numHiddenLayers(); i++) {
+        NDArray last = Checkpointing.layers(config.numHiddenLayers(), embedded, training, (i, x0) -> {
+            NDArray x = x0;
             String p = "model.layers." + i + ".";
             NDArray h = norm(x, p + "input_layernorm.weight");
             NDArray q = lin.apply(p + "self_attn.q_proj", h, training).reshape(b, length, heads, d).transpose(0, 2, 1, 3);
@@ -168,9 +170,9 @@ public final class GemmaModel implements WinnowModel, LoraTarget {
             h = norm(x, p + "post_attention_layernorm.weight");
             NDArray gate = gelu(lin.apply(p + "mlp.gate_proj", h, training));
             NDArray up = lin.apply(p + "mlp.up_proj", h, training);
-            x = x.add(lin.apply(p + "mlp.down_proj", gate.mul(up), training));
-        }
-        return norm(x, "model.norm.weight");
+            return x.add(lin.apply(p + "mlp.down_proj", gate.mul(up), training));
+        });
+        return norm(last, "model.norm.weight");
     }
 
     /** GemmaRMSNorm: x / sqrt(mean(x^2) + eps) * (1 + weight). */
