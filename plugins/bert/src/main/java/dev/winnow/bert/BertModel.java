@@ -12,6 +12,7 @@ import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.kernels.Kernels;
+import dev.winnow.nn.Checkpointing;
 import dev.winnow.nn.kernels.LayerProgram;
 import dev.winnow.nn.kernels.TorchScriptKernels;
 import dev.winnow.nn.Ops;
@@ -180,19 +181,17 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
             positions = real.cumSum(1).sub(1).maximum(0L);
         }
         NDArray types = batch.tokenTypeIds() != null && config.typeVocabSize() > 1 ? batch.tokenTypeIds() : ids.zerosLike();
-        NDArray x = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"))
+        NDArray embedded = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"))
                 .add(Ops.embedding(positions, w.get("embeddings.position_embeddings.weight")))
                 .add(Ops.embedding(types, w.get("embeddings.token_type_embeddings.weight")));
-        x = Ops.layerNorm(x, w.get("embeddings.LayerNorm.weight"), w.get("embeddings.LayerNorm.bias"), config.layerNormEps());
-        x = Ops.dropout(x, config.hiddenDropoutProb(), training);
-        NDArray additive = Ops.paddingMask(mask, x.getDataType());
+        embedded = Ops.layerNorm(embedded, w.get("embeddings.LayerNorm.weight"), w.get("embeddings.LayerNorm.bias"), config.layerNormEps());
+        embedded = Ops.dropout(embedded, config.hiddenDropoutProb(), training);
+        NDArray additive = Ops.paddingMask(mask, embedded.getDataType());
         long b = ids.getShape().get(0);
         // inference on TorchScript kernels (no LoRA adapter to add): each layer is one fused module call
         boolean fused = !training && kernels instanceof TorchScriptKernels && lin.adapters().isEmpty();
-        for (int i = 0; i < config.numHiddenLayers(); i++) {
-            x = fused ? fusedLayer(i, x, additive) : layer(i, x, additive, b, length, training);
-        }
-        return x;
+        return Checkpointing.layers(config.numHiddenLayers(), embedded, training,
+                (i, x) -> fused ? fusedLayer(i, x, additive) : layer(i, x, additive, b, length, training));
     }
 
     /** One encoder layer, op by op through the kernels (the composed reference, and the training path). */

@@ -316,7 +316,7 @@ class BertModelTest {
     void roundTripsAreBitIdentical(@TempDir Path dir) {
         BertFixtures.Imported model = BertFixtures.imported("all-minilm-l6-v2");
         try (NDManager m = NDManager.newBaseManager()) {
-            Map<String, NDArray> imported = dev.winnow.core.onnx.OnnxBertImporter.read(model.onnx(), m).weights();
+            Map<String, NDArray> imported = OnnxBertImporter.read(model.onnx(), m).weights();
             Map<String, NDArray> loaded;
             try (SafetensorsReader r = SafetensorsReader.open(model.dir())) {
                 loaded = r.loadAll(m);

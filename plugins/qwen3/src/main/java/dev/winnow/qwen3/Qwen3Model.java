@@ -14,6 +14,7 @@ import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.kernels.Kernels;
+import dev.winnow.nn.Checkpointing;
 import dev.winnow.nn.kernels.LayerProgram;
 import dev.winnow.nn.kernels.TorchScriptKernels;
 import dev.winnow.nn.Ops;
@@ -165,8 +166,8 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int d = config.headDim();
-        NDArray x = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
-        DataType type = x.getDataType();
+        NDArray embedded = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
+        DataType type = embedded.getDataType();
         // positions counted over real tokens, as transformers derives them for left padding
         NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
         Yarn yarn = config.yarn();
@@ -185,13 +186,14 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         NDArray causal = idx.expandDims(0).lte(idx.expandDims(1)); // [L, L]: [i][j] = j <= i
         NDArray allowed = causal.expandDims(0).logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)).expandDims(1);
         NDArray additive = allowed.logicalNot().toType(type, false).mul(Ops.MASKED);
+        NDArray rotCos = cos;
+        NDArray rotSin = sin;
         // inference on TorchScript kernels (no LoRA adapter, no projection bias): each layer is one fused module call
         boolean fused = !training && kernels instanceof TorchScriptKernels && lin.adapters().isEmpty()
                 && lin.bias("model.layers.0.self_attn.q_proj") == null;
-        for (int i = 0; i < config.numHiddenLayers(); i++) {
-            x = fused ? fusedLayer(i, x, additive, cos, sin) : layer(i, x, additive, cos, sin, b, length, training);
-        }
-        return kernels.rmsNorm(x, w.get("model.norm.weight"), config.rmsNormEps());
+        NDArray last = Checkpointing.layers(config.numHiddenLayers(), embedded, training,
+                (i, x) -> fused ? fusedLayer(i, x, additive, rotCos, rotSin) : layer(i, x, additive, rotCos, rotSin, b, length, training));
+        return kernels.rmsNorm(last, w.get("model.norm.weight"), config.rmsNormEps());
     }
 
     /** One decoder layer, op by op through the kernels (the composed reference, and the training path). */

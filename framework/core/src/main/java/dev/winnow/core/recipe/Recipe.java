@@ -16,6 +16,7 @@ import dev.winnow.core.data.GroupingOptions;
 import dev.winnow.core.data.NoPositive;
 import dev.winnow.core.data.OnBadRow;
 import dev.winnow.core.data.ShortfallPolicy;
+import dev.winnow.core.annotate.TeacherOptions;
 import dev.winnow.core.mine.MineOptions;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +92,10 @@ public record Recipe(
             @Doc("merge rows with the same query into one query (one labelled pair per row)") @Default("false")
                     boolean mergeSameQuery,
             @Doc("mine hard negatives for the training queries with an embedding model before grouping; they replace"
-                    + " the data's negatives (mine: {} uses FlagEmbedding's defaults)") @Nullable MineOptions mine) {
+                    + " the data's negatives (mine: {} uses FlagEmbedding's defaults)") @Nullable MineOptions mine,
+            @Doc("score every training (query, candidate) with a teacher model after mining and before grouping; the"
+                    + " scores become teacher scores for distillation losses (teacher: {} uses model.source)")
+                    @Nullable TeacherOptions teacher) {
 
         public GroupingOptions grouping() {
             return new GroupingOptions(groupSize, positivesPerQuery, shortfall);
@@ -121,6 +125,11 @@ public record Recipe(
             @Doc("training groups per optimizer micro-step") @Default("8") @Range(min = 1) int batchSize,
             @Doc("micro-steps accumulated per optimizer step") @Default("1") @Range(min = 1) int gradientAccumulationSteps,
             @Doc("global gradient-norm clipping; 0 disables") @Default("1.0") @Range(min = 0) double maxGradNorm,
+            @Doc("activation checkpointing: keep only each segment's input in the forward pass and recompute the segment "
+                    + "during backward (about one extra forward pass of time for most of the activation memory)")
+                    @Default("false") boolean gradientCheckpointing,
+            @Doc("layers per checkpointed segment (train.gradient_checkpointing)") @Default("1") @Range(min = 1)
+                    int gradientCheckpointingEvery,
             @Doc("compute precision: fp32; bf16 (bf16 matrix products and attention); fp16 (fp16 products and "
                     + "attention with dynamic loss scaling). Weights and optimizer state stay fp32; bf16 and fp16 need "
                     + "kernels: auto or torchscript") @Default("fp32")

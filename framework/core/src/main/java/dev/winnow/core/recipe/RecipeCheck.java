@@ -68,7 +68,8 @@ public interface RecipeCheck {
                 of("split-ratio-or-eval", RecipeCheck::splitRatioOrEval),
                 of("optimizer-is-adamw", RecipeCheck::optimizerIsAdamw),
                 of("one-warmup", RecipeCheck::oneWarmup),
-                of("mine-window", RecipeCheck::mineWindow));
+                of("mine-window", RecipeCheck::mineWindow),
+                of("teacher-options", RecipeCheck::teacherOptions));
     }
 
     private static void loraOptionsNeedLora(Recipe r, Context c, List<Problem> problems) {
@@ -196,5 +197,14 @@ public interface RecipeCheck {
         }
         mine.problems(k -> "data.mine." + k).forEach((key, message) ->
                 problems.add(new Problem(c.at("data.mine." + key), "data.mine." + key, message)));
+    }
+
+    private static void teacherOptions(Recipe r, Context c, List<Problem> problems) {
+        var teacher = r.data().teacher();
+        if (teacher == null) {
+            return;
+        }
+        teacher.problems().forEach((key, message) ->
+                problems.add(new Problem(c.at("data.teacher." + key), "data.teacher." + key, message)));
     }
 }

@@ -32,6 +32,7 @@ import dev.winnow.core.infer.EncoderScorer;
 import dev.winnow.core.infer.TextModel;
 import dev.winnow.core.io.FileTrees;
 import dev.winnow.core.lora.Lora;
+import dev.winnow.core.annotate.RecipeTeacher;
 import dev.winnow.core.mine.RecipeMining;
 import dev.winnow.core.model.ModelDirectory;
 import dev.winnow.core.model.ModelLoader;
@@ -128,7 +129,7 @@ final class RunSetup implements AutoCloseable {
     /**
      * Setup: the run directory and its resolved recipe, the memory estimate (a run that cannot fit stops here, before
      * anything loads), the seed, the data (read first: a data mistake should surface before minutes of model
-     * loading; {@code data.mine} applied after any split), the evaluators, the model directory and its tokenizer.
+     * loading; {@code data.mine} applied after any split, then {@code data.teacher}), the evaluators, the model directory and its tokenizer.
      */
     static RunSetup prepare(LoadedRecipe loaded, ComponentRegistry registry, PrintStream out, String version) {
         long start = System.nanoTime();
@@ -159,6 +160,7 @@ final class RunSetup implements AutoCloseable {
             out.println("split_ratio " + recipe.data().splitRatio() + ": " + evalRecords.size() + " queries held out for evaluation");
         }
         trainRecords = RecipeMining.apply(recipe, trainRecords, out);
+        trainRecords = RecipeTeacher.apply(recipe, trainRecords, out);
         List<QueryRecord> testRecords = recipe.data().test() == null ? List.of()
                 : read(components, recipe.data().test(), recipe.data().evaluationReadOptions(), out, null).records();
         if (recipe.eval().maxQueries() != null) {
@@ -281,7 +283,8 @@ final class RunSetup implements AutoCloseable {
         TrainOptions options = new TrainOptions(total, t.gradientAccumulationSteps(), t.maxGradNorm(), schedule,
                 new AdamW.Options(opt.weightDecay(), opt.betas().get(0), opt.betas().get(1), opt.eps()),
                 t.evalSteps(), t.saveSteps(), t.saveTotalLimit(), t.loggingSteps(), t.metricForBest(), t.greaterIsBetter(), seed,
-                runDir, t.precision() == Precision.FP16 ? LossScaler.Options.defaults() : null);
+                runDir, t.precision() == Precision.FP16 ? LossScaler.Options.defaults() : null,
+                t.gradientCheckpointing() ? t.gradientCheckpointingEvery() : 0);
         out.println("training: " + trainRecords.size() + " queries, " + perEpoch + " micro-batches of " + t.batchSize()
                 + " groups per epoch, " + total + " optimizer steps");
         if (!t.resume()) {
