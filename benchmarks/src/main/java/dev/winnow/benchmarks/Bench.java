@@ -79,6 +79,9 @@ public final class Bench {
         if (what.equals("kernels")) {
             kernels(roofline);
         }
+        if (what.equals("fused")) {
+            FusedBench.run();
+        }
     }
 
     /** One way of computing: a kernel mode in a precision. */
