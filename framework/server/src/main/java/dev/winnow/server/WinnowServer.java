@@ -570,6 +570,15 @@ public final class WinnowServer implements AutoCloseable {
         error(ctx, 500, "internal", "internal error, id " + id + " (see the server log)");
     }
 
+    /** Takes {@code n} request slots (tests: a server at its concurrency limit without timing games). */
+    boolean holdSlots(int n) {
+        return slots.tryAcquire(n);
+    }
+
+    void releaseSlots(int n) {
+        slots.release(n);
+    }
+
     /** Marks the server failed: /health answers 503 (a model that cannot run any more). */
     public void markFailed() {
         healthy = false;
