@@ -73,8 +73,14 @@ public final class Bench {
         if (what.equals("all") || what.equals("qwen3")) {
             qwen3(roofline);
         }
+        if (what.equals("checkpointing")) {
+            ScaleBench.checkpointing();
+        }
         if (what.equals("kernels")) {
             kernels(roofline);
+        }
+        if (what.equals("fused")) {
+            FusedBench.run();
         }
     }
 

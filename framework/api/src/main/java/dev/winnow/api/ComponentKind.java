@@ -5,6 +5,7 @@ import dev.winnow.api.eval.Evaluator;
 import dev.winnow.api.export.Exporter;
 import dev.winnow.api.loss.Loss;
 import dev.winnow.api.model.ModelArchitecture;
+import dev.winnow.api.model.ModelImporter;
 import dev.winnow.api.text.PromptTemplate;
 import java.util.List;
 
@@ -25,9 +26,11 @@ public record ComponentKind<T>(String section, Class<T> type, String description
     public static final ComponentKind<Evaluator> EVALUATOR =
             new ComponentKind<>("evaluator", Evaluator.class, "evaluators");
     public static final ComponentKind<Exporter> EXPORTER = new ComponentKind<>("exporter", Exporter.class, "exporters");
+    public static final ComponentKind<ModelImporter> IMPORTER = new ComponentKind<>("importer", ModelImporter.class,
+            "model importers (weights in other formats, such as maven: ONNX jars, turned into Hugging Face directories; not a recipe key)");
 
     /** Every kind, in the order {@code runner plugins} lists them. */
     public static List<ComponentKind<?>> all() {
-        return List.of(MODEL, LOSS, FORMAT, TEMPLATE, EVALUATOR, EXPORTER);
+        return List.of(MODEL, LOSS, FORMAT, TEMPLATE, EVALUATOR, EXPORTER, IMPORTER);
     }
 }

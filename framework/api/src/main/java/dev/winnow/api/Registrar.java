@@ -6,6 +6,7 @@ import dev.winnow.api.eval.Evaluator;
 import dev.winnow.api.export.Exporter;
 import dev.winnow.api.loss.Loss;
 import dev.winnow.api.model.ModelArchitecture;
+import dev.winnow.api.model.ModelImporter;
 import dev.winnow.api.text.EmbeddingTemplate;
 import dev.winnow.api.text.PromptTemplate;
 
@@ -72,5 +73,10 @@ public interface Registrar {
     default <C extends Record> void exporter(
             String id, Class<C> configType, ComponentFactory<C, ? extends Exporter> factory) {
         add(ComponentKind.EXPORTER, id, configType, Exporter.class, factory);
+    }
+
+    /** Registers an importer of weights stored in another format; it takes no recipe keys. */
+    default void importer(String id, ModelImporter importer) {
+        add(ComponentKind.IMPORTER, id, NoConfig.class, importer.getClass(), (c, ctx) -> importer);
     }
 }

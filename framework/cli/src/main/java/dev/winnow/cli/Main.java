@@ -28,7 +28,7 @@ public final class Main {
         this.out = out;
         this.err = err;
         for (Command c : List.of(new RunCommand(), new ValidateCommand(), new PluginsCommand(), new ResumeCommand(),
-                new ScoreCommand(), new MineCommand(), new AnnotateCommand(), new ImportOnnxCommand())) {
+                new ScoreCommand(), new MineCommand(), new AnnotateCommand(), new ImportOnnxCommand(), new ServeCommand())) {
             commands.put(c.name(), c);
         }
     }

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.winnow.api.UserException;
 import dev.winnow.core.infer.CrossEncoder;
 import dev.winnow.core.infer.Embedder;
-import dev.winnow.core.infer.TextPair;
+import dev.winnow.api.text.TemplateInput;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -22,6 +22,8 @@ import java.util.Set;
 /** {@code runner score}: scores JSONL rows with a reranker, keeping each row and adding its scores. */
 final class ScoreCommand implements Command {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Fields of a {query, ...} row that scoring reads; others are kept and counted as warnings. */
+    private static final Set<String> ROW_FIELDS = Set.of("query", "document", "documents", "instruction");
 
     @Override
     public String name() {
@@ -40,7 +42,8 @@ final class ScoreCommand implements Command {
                              [--max-length 512] [--batch-size 32] [--sigmoid] [--device auto]
 
                 Each output line is the input row plus "score" ({query, document} rows) or "scores" (aligned with
-                {query, documents[]}); {text} rows get "embedding" from an embedding model. Rows are scored in
+                {query, documents[]}); a row's "instruction" goes to templates that take one (qwen3-reranker), else
+                the template's default; unknown row fields are kept and reported as warnings; {text} rows get "embedding" from an embedding model. Rows are scored in
                 batches of similar length; order is kept.""";
     }
 
@@ -114,7 +117,8 @@ final class ScoreCommand implements Command {
         try (CrossEncoder ce = CrossEncoder.builder(args.required("model")).optMaxLength(maxLength).optBatchSize(batch)
                 .optDevice(args.option("device") == null ? "auto" : args.option("device")).build()) {
             List<Map<String, Object>> rows = new ArrayList<>();
-            List<TextPair> pairs = new ArrayList<>();
+            List<TemplateInput> pairs = new ArrayList<>();
+            Map<String, Integer> unknownFields = new java.util.TreeMap<>();
             try (BufferedReader r = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
                 String line;
                 int n = 0;
@@ -129,11 +133,21 @@ final class ScoreCommand implements Command {
                     if (!(q instanceof String query)) {
                         throw new UserException(input + ":" + n + ": row has no 'query' string");
                     }
+                    Object ins = row.get("instruction");
+                    if (ins != null && !(ins instanceof String)) {
+                        throw new UserException(input + ":" + n + ": 'instruction' must be a string");
+                    }
+                    String instruction = (String) ins; // the template's default when absent (qwen3-reranker's)
+                    for (String key : row.keySet()) {
+                        if (!ROW_FIELDS.contains(key)) {
+                            unknownFields.merge(key, 1, Integer::sum);
+                        }
+                    }
                     if (row.get("document") instanceof String d) {
-                        pairs.add(new TextPair(query, d));
+                        pairs.add(new TemplateInput(query, d, instruction));
                     } else if (row.get("documents") instanceof List<?> docs) {
                         for (Object d : docs) {
-                            pairs.add(new TextPair(query, String.valueOf(d)));
+                            pairs.add(new TemplateInput(query, String.valueOf(d), instruction));
                         }
                     } else {
                         throw new UserException(input + ":" + n + ": row needs 'document' (a string) or 'documents' (a list)");
@@ -141,7 +155,14 @@ final class ScoreCommand implements Command {
                     rows.add(row);
                 }
             }
-            float[] scores = ce.predict(pairs, args.flag("sigmoid"));
+            float[] scores = ce.scorer().score(pairs);
+            if (args.flag("sigmoid")) {
+                for (int i = 0; i < scores.length; i++) {
+                    scores[i] = (float) (1 / (1 + Math.exp(-scores[i])));
+                }
+            }
+            unknownFields.forEach((key, count) -> out.println("warning: " + count + " row(s) have unknown field '" + key
+                    + "' (kept in the output, not used for scoring; scoring fields: query, document, documents, instruction)"));
             int k = 0;
             Files.createDirectories(output.toAbsolutePath().getParent());
             Path tmp = output.resolveSibling(output.getFileName() + ".tmp");

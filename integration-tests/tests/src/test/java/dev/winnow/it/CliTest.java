@@ -103,7 +103,8 @@ class CliTest {
         Result r = runner("plugins");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("pairwise_hinge  [example-hinge-loss]"), r.out());
-        assertTrue(r.out().contains("ranknet  [example-kotlin-ranknet]"), r.out());
+        assertTrue(r.out().contains("example_ranknet  [example-kotlin-ranknet]"), r.out());
+        assertTrue(r.out().contains("ranknet  [ranking-losses]"), r.out());
         assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith("margin") && l.contains("default 1.0")), r.out());
     }
 }

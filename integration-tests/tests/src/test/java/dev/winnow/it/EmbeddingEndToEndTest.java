@@ -114,6 +114,40 @@ class EmbeddingEndToEndTest {
         }
     }
 
+    /**
+     * train.gradient_checkpointing through a recipe, composed with GradCache: Qwen3 has no dropout, so the checkpointed
+     * run's loss curve equals the plain run's (the recomputation gives the same gradients).
+     */
+    @Test
+    void gradientCheckpointingWithGradCacheGivesThePlainLossCurve(@TempDir Path dir) throws IOException {
+        Path model = Qwen3EndToEndTest.tinyQwen3(dir.resolve("tiny-qwen3"));
+        Path train = EndToEndRerankerTest.data(dir.resolve("train.jsonl"));
+        List<List<Double>> curves = new java.util.ArrayList<>();
+        for (String ck : List.of("false", "true")) {
+            Path run = dir.resolve("run-" + ck);
+            Path recipe = dir.resolve("recipe-" + ck + ".yaml");
+            Files.writeString(recipe, """
+                    model: {source: %s, max_length: 64}
+                    task: embedding
+                    template: {type: qwen3-embedding, instruction: Find the answer}
+                    data:
+                      train: {path: %s, format: labelled_list}
+                      group_size: 3
+                      shortfall: shorter
+                    loss: {type: cached_infonce, mini_batch_size: 5, temperature: 0.05}
+                    train: {optimizer: {lr: 1.0e-2}, batch_size: 3, max_steps: 4, logging_steps: 1, gradient_checkpointing: %s}
+                    devices: {devices: [cpu]}
+                    output_dir: %s
+                    """.formatted(model, train, ck, run));
+            Runs.run(recipe);
+            curves.add(Runs.losses(run));
+        }
+        assertEquals(4, curves.get(0).size());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(curves.get(0).get(i), curves.get(1).get(i), 1e-5 * Math.abs(curves.get(0).get(i)), "step " + (i + 1));
+        }
+    }
+
     @Test
     void aTinyQwen3TrainsAsAnEmbeddingModelWithGradCacheAndItsExportEncodesAsTheTemplate(@TempDir Path dir) throws IOException {
         Path model = Qwen3EndToEndTest.tinyQwen3(dir.resolve("tiny-qwen3"));

@@ -61,15 +61,15 @@ class ThirdPartyPluginTest {
                 model: {source: models/minilm}
                 task: reranker
                 data: {train: {path: train.jsonl}}
-                loss: ranknet
+                loss: example_ranknet
                 output_dir: runs/x
                 """);
         Recipe recipe = new RecipeLoader(registry).load(recipeFile, List.of()).recipe();
         assertEquals("RankNetConfig(sigma=1.0)", recipe.loss().config().toString());
-        Files.writeString(recipeFile, Files.readString(recipeFile).replace("loss: ranknet", "loss: {type: ranknet, sigma: 0}"));
+        Files.writeString(recipeFile, Files.readString(recipeFile).replace("loss: example_ranknet", "loss: {type: example_ranknet, sigma: 0}"));
         var e = org.junit.jupiter.api.Assertions.assertThrows(dev.winnow.core.recipe.RecipeException.class,
                 () -> new RecipeLoader(registry).load(recipeFile, List.of()));
-        assertEquals(List.of(recipeFile + ":4:30: loss.sigma: 0 is out of range; must be greater than 0"),
+        assertEquals(List.of(recipeFile + ":4:38: loss.sigma: 0 is out of range; must be greater than 0"),
                 e.problems().stream().map(Object::toString).toList());
     }
 }

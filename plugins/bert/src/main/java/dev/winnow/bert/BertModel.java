@@ -12,6 +12,9 @@ import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.kernels.Kernels;
+import dev.winnow.nn.Checkpointing;
+import dev.winnow.nn.kernels.LayerProgram;
+import dev.winnow.nn.kernels.TorchScriptKernels;
 import dev.winnow.nn.Ops;
 import dev.winnow.nn.StateDict;
 import java.nio.file.Path;
@@ -36,6 +39,8 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
     private final dev.winnow.nn.Linears lin;
     /** Attention, GELU and every linear product run through these (options.kernels() in options.precision()). */
     private final Kernels kernels;
+    /** The fused inference layer, used when the kernels are TorchScript ones. */
+    private final LayerProgram fusedProgram;
 
     BertModel(BertConfig config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options,
             NDManager manager, Path directory) {
@@ -50,6 +55,7 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
         this.w = bind(checkpoint, manager, directory);
         this.kernels = Kernels.forModel(options);
         this.lin = new dev.winnow.nn.Linears(w, kernels);
+        this.fusedProgram = fusedProgram(config, kernels.precision());
         String prefix = options.task() == Task.RERANKER ? BertWeights.prefix(config) : "";
         for (var e : w.entrySet()) {
             boolean head = e.getKey().startsWith("classifier.");
@@ -175,31 +181,91 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
             positions = real.cumSum(1).sub(1).maximum(0L);
         }
         NDArray types = batch.tokenTypeIds() != null && config.typeVocabSize() > 1 ? batch.tokenTypeIds() : ids.zerosLike();
-        NDArray x = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"))
+        NDArray embedded = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"))
                 .add(Ops.embedding(positions, w.get("embeddings.position_embeddings.weight")))
                 .add(Ops.embedding(types, w.get("embeddings.token_type_embeddings.weight")));
-        x = Ops.layerNorm(x, w.get("embeddings.LayerNorm.weight"), w.get("embeddings.LayerNorm.bias"), config.layerNormEps());
-        x = Ops.dropout(x, config.hiddenDropoutProb(), training);
-        NDArray additive = Ops.paddingMask(mask, x.getDataType());
+        embedded = Ops.layerNorm(embedded, w.get("embeddings.LayerNorm.weight"), w.get("embeddings.LayerNorm.bias"), config.layerNormEps());
+        embedded = Ops.dropout(embedded, config.hiddenDropoutProb(), training);
+        NDArray additive = Ops.paddingMask(mask, embedded.getDataType());
         long b = ids.getShape().get(0);
+        // inference on TorchScript kernels (no LoRA adapter to add): each layer is one fused module call
+        boolean fused = !training && kernels instanceof TorchScriptKernels && lin.adapters().isEmpty();
+        return Checkpointing.layers(config.numHiddenLayers(), embedded, training,
+                (i, x) -> fused ? fusedLayer(i, x, additive) : layer(i, x, additive, b, length, training));
+    }
+
+    /** One encoder layer, op by op through the kernels (the composed reference, and the training path). */
+    private NDArray layer(int i, NDArray x, NDArray additive, long b, long length, boolean training) {
         int heads = config.numAttentionHeads();
         int dim = config.headDim();
-        for (int i = 0; i < config.numHiddenLayers(); i++) {
-            String p = "encoder.layer." + i + ".";
-            NDArray q = split(lin.apply(p + "attention.self.query", x, training), b, length, heads, dim);
-            NDArray k = split(lin.apply(p + "attention.self.key", x, training), b, length, heads, dim);
-            NDArray v = split(lin.apply(p + "attention.self.value", x, training), b, length, heads, dim);
-            NDArray ctx = kernels.attention(q, k, v, additive, false, config.attentionProbsDropoutProb(), training)
-                    .transpose(0, 2, 1, 3).reshape(b, length, config.hiddenSize());
-            NDArray a = lin.apply(p + "attention.output.dense", ctx, training);
-            a = Ops.dropout(a, config.hiddenDropoutProb(), training);
-            x = Ops.layerNorm(a.add(x), w.get(p + "attention.output.LayerNorm.weight"), w.get(p + "attention.output.LayerNorm.bias"), config.layerNormEps());
-            NDArray h = kernels.gelu(lin.apply(p + "intermediate.dense", x, training));
-            h = lin.apply(p + "output.dense", h, training);
-            h = Ops.dropout(h, config.hiddenDropoutProb(), training);
-            x = Ops.layerNorm(h.add(x), w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"), config.layerNormEps());
+        String p = "encoder.layer." + i + ".";
+        NDArray q = split(lin.apply(p + "attention.self.query", x, training), b, length, heads, dim);
+        NDArray k = split(lin.apply(p + "attention.self.key", x, training), b, length, heads, dim);
+        NDArray v = split(lin.apply(p + "attention.self.value", x, training), b, length, heads, dim);
+        NDArray ctx = kernels.attention(q, k, v, additive, false, config.attentionProbsDropoutProb(), training)
+                .transpose(0, 2, 1, 3).reshape(b, length, config.hiddenSize());
+        NDArray a = lin.apply(p + "attention.output.dense", ctx, training);
+        a = Ops.dropout(a, config.hiddenDropoutProb(), training);
+        x = Ops.layerNorm(a.add(x), w.get(p + "attention.output.LayerNorm.weight"), w.get(p + "attention.output.LayerNorm.bias"), config.layerNormEps());
+        NDArray h = kernels.gelu(lin.apply(p + "intermediate.dense", x, training));
+        h = lin.apply(p + "output.dense", h, training);
+        h = Ops.dropout(h, config.hiddenDropoutProb(), training);
+        return Ops.layerNorm(h.add(x), w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"), config.layerNormEps());
+    }
+
+    /** One encoder layer as a single TorchScript module call (inference). */
+    private NDArray fusedLayer(int i, NDArray x, NDArray additive) {
+        String p = "encoder.layer." + i + ".";
+        NDArray[] in = new NDArray[2 + FUSED_WEIGHTS.size()];
+        in[0] = x;
+        in[1] = additive;
+        for (int j = 0; j < FUSED_WEIGHTS.size(); j++) {
+            in[2 + j] = w.get(p + FUSED_WEIGHTS.get(j));
         }
-        return x;
+        return fusedProgram.run(FUSED_RESULT, in);
+    }
+
+    /** The per-layer weights the fused module takes, in its parameter order. */
+    private static final List<String> FUSED_WEIGHTS = List.of(
+            "attention.self.query.weight", "attention.self.query.bias",
+            "attention.self.key.weight", "attention.self.key.bias",
+            "attention.self.value.weight", "attention.self.value.bias",
+            "attention.output.dense.weight", "attention.output.dense.bias",
+            "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias",
+            "intermediate.dense.weight", "intermediate.dense.bias",
+            "output.dense.weight", "output.dense.bias",
+            "output.LayerNorm.weight", "output.LayerNorm.bias");
+    private static final String FUSED_RESULT = "y";
+
+    /**
+     * A post-LN BERT layer in TorchScript: Q/K/V products, SDPA with the additive padding mask, output
+     * product, residual + LayerNorm, GELU feed-forward, residual + LayerNorm, all in the compute precision
+     * from the layer's entry to its exit (the float32 weights are cast once per call).
+     */
+    static LayerProgram fusedProgram(BertConfig config, dev.winnow.api.model.Precision precision) {
+        LayerProgram g = LayerProgram.of(precision);
+        g.params("x", "m", "wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "g1", "e1", "wi", "bi", "wf", "bf", "g2", "e2");
+        String heads = Integer.toString(config.numAttentionHeads());
+        String dim = Integer.toString(config.headDim());
+        String hidden = Integer.toString(config.hiddenSize());
+        String eps = LayerProgram.literal(config.layerNormEps());
+        g.line("h0 = " + g.compute("x"));
+        g.line("mm = " + g.computeMask("m"));
+        g.line("nb = torch.size(x, 0)");
+        g.line("nl = torch.size(x, 1)");
+        for (String t : List.of("q", "k", "v")) {
+            g.line(t + "0 = torch.linear(h0, " + g.compute("w" + t) + ", " + g.compute("b" + t) + ")");
+            g.line(t + "1 = torch.transpose(torch.view(" + t + "0, [nb, nl, " + heads + ", " + dim + "]), 1, 2)");
+        }
+        g.line("c0 = torch.scaled_dot_product_attention(q1, k1, v1, mm, 0.0, False)");
+        g.line("c1 = torch.reshape(torch.transpose(c0, 1, 2), [nb, nl, " + hidden + "])");
+        g.line("a0 = torch.linear(c1, " + g.compute("wo") + ", " + g.compute("bo") + ")");
+        g.line("h1 = torch.layer_norm(torch.add(a0, h0), [" + hidden + "], " + g.compute("g1") + ", " + g.compute("e1") + ", " + eps + ")");
+        g.line("f0 = torch.gelu(torch.linear(h1, " + g.compute("wi") + ", " + g.compute("bi") + "))");
+        g.line("f1 = torch.linear(f0, " + g.compute("wf") + ", " + g.compute("bf") + ")");
+        g.line("h2 = torch.layer_norm(torch.add(f1, h1), [" + hidden + "], " + g.compute("g2") + ", " + g.compute("e2") + ", " + eps + ")");
+        g.line(FUSED_RESULT + " = " + g.float32("h2"));
+        return g;
     }
 
     /** The hidden state of each row's first real token ([CLS]), wherever padding put it. */

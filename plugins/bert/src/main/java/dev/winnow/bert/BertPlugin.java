@@ -58,5 +58,6 @@ public final class BertPlugin implements WinnowPlugin {
     public void register(Registrar registrar) {
         registrar.model("bert", new Architecture(Set.of("bert")));
         registrar.model("xlm-roberta", new Architecture(Set.of("xlm-roberta", "roberta")));
+        registrar.importer("onnx-bert", new OnnxBertImporter());
     }
 }

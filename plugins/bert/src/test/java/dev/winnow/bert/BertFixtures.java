@@ -8,7 +8,6 @@ import dev.winnow.api.model.ModelOptions;
 import dev.winnow.api.model.Precision;
 import dev.winnow.api.model.Task;
 import dev.winnow.nn.Ops;
-import dev.winnow.core.onnx.OnnxBertImporter;
 import dev.winnow.core.testing.TestResources;
 import dev.winnow.nn.weights.SafetensorsReader;
 import java.nio.file.Files;

@@ -105,6 +105,48 @@ class BertModelTest {
     }
 
     /**
+     * Inference on the TorchScript kernels runs each encoder layer as one fused module call; its output equals the
+     * composed reference within 1e-5 of scale in fp32 (tiny BERT and XLM-R, head and pooling, and the real MiniLM),
+     * and the fused module is loaded once per distinct layer shape and precision.
+     */
+    @Test
+    void fusedInferenceLayersEqualTheComposedReference() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (String type : List.of("bert", "xlm-roberta")) {
+                for (ModelOptions o : List.of(BertFixtures.reranker(), BertFixtures.embedding("mean"))) {
+                    float[] composed = tiny(type, BertFixtures.on(o, KernelMode.COMPOSED, Precision.FP32), m).forward(tinyBatch(m), false).toFloatArray();
+                    float[] fused = tiny(type, BertFixtures.on(o, KernelMode.TORCHSCRIPT, Precision.FP32), m).forward(tinyBatch(m), false).toFloatArray();
+                    assertScaleClose(composed, fused, 1e-5, type + " " + o.task().id());
+                }
+            }
+            BertFixtures.Imported model = BertFixtures.imported("all-minilm-l6-v2");
+            try (HfTokenizer tok = HfTokenizer.load(model.dir())) {
+                List<Encoded> pairs = new ArrayList<>();
+                for (String t : TEXTS) {
+                    pairs.add(tok.encodePair("what is this about", t, 128, dev.winnow.api.text.Truncation.ONLY_SECOND));
+                }
+                TokenBatch batch = Batches.pad(pairs, tok.padId(), false, m);
+                BertModel composed = BertFixtures.load(model.dir(), BertFixtures.on(BertFixtures.embedding("mean"), KernelMode.COMPOSED, Precision.FP32), m);
+                BertModel fused = BertFixtures.load(model.dir(), BertFixtures.on(BertFixtures.embedding("mean"), KernelMode.TORCHSCRIPT, Precision.FP32), m);
+                assertScaleClose(composed.hiddenStates(batch, false).toFloatArray(), fused.hiddenStates(batch, false).toFloatArray(), 1e-5,
+                        "all-MiniLM-L6-v2 hidden states");
+            }
+        }
+    }
+
+    private static void assertScaleClose(float[] reference, float[] got, double tolerance, String what) {
+        assertEquals(reference.length, got.length, what);
+        double scale = 0;
+        double diff = 0;
+        for (int i = 0; i < reference.length; i++) {
+            scale = Math.max(scale, Math.abs(reference[i]));
+            diff = Math.max(diff, Math.abs(reference[i] - got[i]));
+        }
+        System.out.printf("BERT %s: fused vs composed, scale-relative difference %.3g%n", what, diff / scale);
+        assertTrue(diff <= tolerance * Math.max(scale, 1.0), what + ": max difference " + diff + " at scale " + scale);
+    }
+
+    /**
      * bf16 and fp16 compute (matrix products and attention in the kernels, everything else fp32): the forward of the
      * tiny reranker and embedder stays within a scale-relative tolerance of fp32, 3e-2 for bf16 (8 significant bits,
      * errors growing with the √K of each product and over 2 layers) and 1e-2 for fp16 (11 bits).
@@ -274,7 +316,7 @@ class BertModelTest {
     void roundTripsAreBitIdentical(@TempDir Path dir) {
         BertFixtures.Imported model = BertFixtures.imported("all-minilm-l6-v2");
         try (NDManager m = NDManager.newBaseManager()) {
-            Map<String, NDArray> imported = dev.winnow.core.onnx.OnnxBertImporter.read(model.onnx(), m).weights();
+            Map<String, NDArray> imported = OnnxBertImporter.read(model.onnx(), m).weights();
             Map<String, NDArray> loaded;
             try (SafetensorsReader r = SafetensorsReader.open(model.dir())) {
                 loaded = r.loadAll(m);

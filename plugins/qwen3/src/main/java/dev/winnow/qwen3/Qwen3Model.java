@@ -14,6 +14,9 @@ import dev.winnow.api.model.Task;
 import dev.winnow.api.model.TokenBatch;
 import dev.winnow.api.model.WinnowModel;
 import dev.winnow.nn.kernels.Kernels;
+import dev.winnow.nn.Checkpointing;
+import dev.winnow.nn.kernels.LayerProgram;
+import dev.winnow.nn.kernels.TorchScriptKernels;
 import dev.winnow.nn.Ops;
 import dev.winnow.nn.StateDict;
 import java.nio.file.Path;
@@ -43,6 +46,8 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
     /** RMSNorm, rotary embedding, attention, SwiGLU and every linear product run through these. */
     private final Kernels kernels;
     private final dev.winnow.nn.Linears lin;
+    /** The fused inference layer, used when the kernels are TorchScript ones. */
+    private final LayerProgram fusedProgram;
 
     Qwen3Model(Qwen3Config config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options, Path directory) {
         this.config = config;
@@ -50,6 +55,7 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         this.options = options;
         this.kernels = Kernels.forModel(options);
         this.lin = new dev.winnow.nn.Linears(w, kernels);
+        this.fusedProgram = fusedProgram(config, kernels.precision());
         if (options.task() == Task.EMBEDDING && options.pooling() != null && !options.pooling().equals("last")) {
             throw new UserException("model.pooling '" + options.pooling() + "' is not valid for a Qwen3 embedding model: a "
                     + "causal decoder pools its last token; valid: last");
@@ -160,8 +166,8 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int d = config.headDim();
-        NDArray x = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
-        DataType type = x.getDataType();
+        NDArray embedded = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
+        DataType type = embedded.getDataType();
         // positions counted over real tokens, as transformers derives them for left padding
         NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
         Yarn yarn = config.yarn();
@@ -180,27 +186,108 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         NDArray causal = idx.expandDims(0).lte(idx.expandDims(1)); // [L, L]: [i][j] = j <= i
         NDArray allowed = causal.expandDims(0).logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)).expandDims(1);
         NDArray additive = allowed.logicalNot().toType(type, false).mul(Ops.MASKED);
-        for (int i = 0; i < config.numHiddenLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            NDArray h = kernels.rmsNorm(x, w.get(p + "input_layernorm.weight"), config.rmsNormEps());
-            NDArray q = lin.apply(p + "self_attn.q_proj", h, training).reshape(b, length, heads, d);
-            NDArray k = lin.apply(p + "self_attn.k_proj", h, training).reshape(b, length, kvHeads, d);
-            NDArray v = lin.apply(p + "self_attn.v_proj", h, training).reshape(b, length, kvHeads, d);
-            q = kernels.rmsNorm(q, w.get(p + "self_attn.q_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
-            k = kernels.rmsNorm(k, w.get(p + "self_attn.k_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
-            v = v.transpose(0, 2, 1, 3);
-            q = kernels.applyRotary(q, cos, sin);
-            k = kernels.applyRotary(k, cos, sin);
-            // grouped-query attention: the kernel maps query head h to key/value head h / (heads / kvHeads)
-            NDArray ctx = kernels.attention(q, k, v, additive, false, 0, training)
-                    .transpose(0, 2, 1, 3).reshape(b, length, (long) heads * d);
-            x = x.add(lin.apply(p + "self_attn.o_proj", ctx, training));
-            h = kernels.rmsNorm(x, w.get(p + "post_attention_layernorm.weight"), config.rmsNormEps());
-            NDArray gate = lin.apply(p + "mlp.gate_proj", h, training);
-            NDArray up = lin.apply(p + "mlp.up_proj", h, training);
-            x = x.add(lin.apply(p + "mlp.down_proj", kernels.swiglu(gate, up), training));
+        NDArray rotCos = cos;
+        NDArray rotSin = sin;
+        // inference on TorchScript kernels (no LoRA adapter, no projection bias): each layer is one fused module call
+        boolean fused = !training && kernels instanceof TorchScriptKernels && lin.adapters().isEmpty()
+                && lin.bias("model.layers.0.self_attn.q_proj") == null;
+        NDArray last = Checkpointing.layers(config.numHiddenLayers(), embedded, training,
+                (i, x) -> fused ? fusedLayer(i, x, additive, rotCos, rotSin) : layer(i, x, additive, rotCos, rotSin, b, length, training));
+        return kernels.rmsNorm(last, w.get("model.norm.weight"), config.rmsNormEps());
+    }
+
+    /** One decoder layer, op by op through the kernels (the composed reference, and the training path). */
+    private NDArray layer(int i, NDArray x, NDArray additive, NDArray cos, NDArray sin, long b, long length, boolean training) {
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int d = config.headDim();
+        String p = "model.layers." + i + ".";
+        NDArray h = kernels.rmsNorm(x, w.get(p + "input_layernorm.weight"), config.rmsNormEps());
+        NDArray q = lin.apply(p + "self_attn.q_proj", h, training).reshape(b, length, heads, d);
+        NDArray k = lin.apply(p + "self_attn.k_proj", h, training).reshape(b, length, kvHeads, d);
+        NDArray v = lin.apply(p + "self_attn.v_proj", h, training).reshape(b, length, kvHeads, d);
+        q = kernels.rmsNorm(q, w.get(p + "self_attn.q_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
+        k = kernels.rmsNorm(k, w.get(p + "self_attn.k_norm.weight"), config.rmsNormEps()).transpose(0, 2, 1, 3);
+        v = v.transpose(0, 2, 1, 3);
+        q = kernels.applyRotary(q, cos, sin);
+        k = kernels.applyRotary(k, cos, sin);
+        // grouped-query attention: the kernel maps query head h to key/value head h / (heads / kvHeads)
+        NDArray ctx = kernels.attention(q, k, v, additive, false, 0, training)
+                .transpose(0, 2, 1, 3).reshape(b, length, (long) heads * d);
+        x = x.add(lin.apply(p + "self_attn.o_proj", ctx, training));
+        h = kernels.rmsNorm(x, w.get(p + "post_attention_layernorm.weight"), config.rmsNormEps());
+        NDArray gate = lin.apply(p + "mlp.gate_proj", h, training);
+        NDArray up = lin.apply(p + "mlp.up_proj", h, training);
+        return x.add(lin.apply(p + "mlp.down_proj", kernels.swiglu(gate, up), training));
+    }
+
+    /** One decoder layer as a single TorchScript module call (inference). */
+    private NDArray fusedLayer(int i, NDArray x, NDArray additive, NDArray cos, NDArray sin) {
+        String p = "model.layers." + i + ".";
+        NDArray[] in = new NDArray[4 + FUSED_WEIGHTS.size()];
+        in[0] = x;
+        in[1] = additive;
+        in[2] = cos;
+        in[3] = sin;
+        for (int j = 0; j < FUSED_WEIGHTS.size(); j++) {
+            in[4 + j] = w.get(p + FUSED_WEIGHTS.get(j));
         }
-        return kernels.rmsNorm(x, w.get("model.norm.weight"), config.rmsNormEps());
+        return fusedProgram.run("y", in);
+    }
+
+    /** The per-layer weights the fused module takes, in its parameter order. */
+    private static final List<String> FUSED_WEIGHTS = List.of("input_layernorm.weight", "self_attn.q_proj.weight",
+            "self_attn.k_proj.weight", "self_attn.v_proj.weight", "self_attn.q_norm.weight", "self_attn.k_norm.weight",
+            "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+            "mlp.down_proj.weight");
+
+    /**
+     * A Qwen3 decoder layer in TorchScript: RMSNorm, Q/K/V products, per-head q/k RMSNorm, rotary, grouped-query SDPA
+     * with the additive causal+padding mask, output product and residual, RMSNorm, SwiGLU MLP and residual, all in the
+     * compute precision from the layer's entry to its exit.
+     */
+    static LayerProgram fusedProgram(Qwen3Config config, dev.winnow.api.model.Precision precision) {
+        LayerProgram g = LayerProgram.of(precision);
+        g.params("x", "m", "cs", "sn", "gi", "wq", "wk", "wv", "gq", "gk", "wo", "gp", "wg", "wu", "wd");
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int d = config.headDim();
+        String hidden = Integer.toString(config.hiddenSize());
+        String eps = LayerProgram.literal(config.rmsNormEps());
+        g.line("h0 = " + g.compute("x"));
+        g.line("mm = " + g.computeMask("m"));
+        g.line("c = " + g.compute("cs"));
+        g.line("s = " + g.compute("sn"));
+        g.line("nb = torch.size(x, 0)");
+        g.line("nl = torch.size(x, 1)");
+        g.line("a0 = torch.rms_norm(h0, [" + hidden + "], " + g.compute("gi") + ", " + eps + ")");
+        g.line("q0 = torch.view(torch.linear(a0, " + g.compute("wq") + "), [nb, nl, " + heads + ", " + d + "])");
+        g.line("k0 = torch.view(torch.linear(a0, " + g.compute("wk") + "), [nb, nl, " + kvHeads + ", " + d + "])");
+        g.line("v0 = torch.view(torch.linear(a0, " + g.compute("wv") + "), [nb, nl, " + kvHeads + ", " + d + "])");
+        g.line("q1 = torch.transpose(torch.rms_norm(q0, [" + d + "], " + g.compute("gq") + ", " + eps + "), 1, 2)");
+        g.line("k1 = torch.transpose(torch.rms_norm(k0, [" + d + "], " + g.compute("gk") + ", " + eps + "), 1, 2)");
+        g.line("v1 = torch.transpose(v0, 1, 2)");
+        for (String t : List.of("q", "k")) {
+            g.line(t + "h = torch.chunk(" + t + "1, 2, -1)");
+            g.line(t + "2 = torch.add(torch.mul(" + t + "1, c), torch.mul(torch.cat([torch.neg(" + t + "h[1]), " + t + "h[0]], -1), s))");
+        }
+        String k = "k2";
+        String v = "v1";
+        if (heads != kvHeads) {
+            // explicit head repeat, as TorchScriptKernels.attention (SDPA's enable_gqa gave wrong gradients in 2.7.1)
+            g.line("k3 = torch.repeat_interleave(k2, " + heads / kvHeads + ", 1)");
+            g.line("v3 = torch.repeat_interleave(v1, " + heads / kvHeads + ", 1)");
+            k = "k3";
+            v = "v3";
+        }
+        g.line("o0 = torch.scaled_dot_product_attention(q2, " + k + ", " + v + ", mm, 0.0, False)");
+        g.line("o1 = torch.reshape(torch.transpose(o0, 1, 2), [nb, nl, " + (long) heads * d + "])");
+        g.line("h1 = torch.add(h0, torch.linear(o1, " + g.compute("wo") + "))");
+        g.line("a1 = torch.rms_norm(h1, [" + hidden + "], " + g.compute("gp") + ", " + eps + ")");
+        g.line("f0 = torch.mul(torch.silu(torch.linear(a1, " + g.compute("wg") + ")), torch.linear(a1, " + g.compute("wu") + "))");
+        g.line("h2 = torch.add(h1, torch.linear(f0, " + g.compute("wd") + "))");
+        g.line("y = " + g.float32("h2"));
+        return g;
     }
 
     /**

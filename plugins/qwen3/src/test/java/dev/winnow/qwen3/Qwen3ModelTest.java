@@ -127,6 +127,34 @@ class Qwen3ModelTest {
     }
 
     /**
+     * Inference on the TorchScript kernels runs each decoder layer as one fused module call (RMSNorms, products,
+     * rotary, grouped-query SDPA, SwiGLU and residuals inside it); its output equals the composed reference within
+     * 1e-5 of scale in fp32, for both tasks and both paddings.
+     */
+    @Test
+    void fusedInferenceLayersEqualTheComposedReference() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (Task task : List.of(Task.GENERATIVE_RERANKER, Task.EMBEDDING)) {
+                for (boolean left : new boolean[] {true, false}) {
+                    float[] composed = tiny(m, task, DataType.FLOAT32, KernelMode.COMPOSED, Precision.FP32)
+                            .forward(Batches.pad(INPUTS, 0, left, m), false).toFloatArray();
+                    float[] fused = tiny(m, task, DataType.FLOAT32, KernelMode.TORCHSCRIPT, Precision.FP32)
+                            .forward(Batches.pad(INPUTS, 0, left, m), false).toFloatArray();
+                    assertEquals(composed.length, fused.length);
+                    double scale = 0;
+                    double diff = 0;
+                    for (int i = 0; i < composed.length; i++) {
+                        scale = Math.max(scale, Math.abs(composed[i]));
+                        diff = Math.max(diff, Math.abs(composed[i] - fused[i]));
+                    }
+                    System.out.printf("Qwen3 %s left=%s: fused vs composed, difference %.3g at scale %.3g%n", task.id(), left, diff, scale);
+                    assertTrue(diff <= 1e-5 * Math.max(scale, 1.0), task + " left=" + left + ": " + diff);
+                }
+            }
+        }
+    }
+
+    /**
      * bf16 and fp16 compute: the final hidden states of real tokens (what every head reads; padded positions are
      * masked everywhere and hold arbitrary values) stay within a scale-relative 3e-2 (bf16)
      * and 1e-2 (fp16) of fp32, as for BERT. The reranker score is a difference of two logits, so its error relative

@@ -1,4 +1,4 @@
-/** Reranker losses over grouped scores: pointwise_bce and listwise_ce. */
+/** Reranker losses over grouped scores: pointwise_bce, listwise_ce, ranknet, listnet, mse, margin_mse. */
 @NullMarked
 package dev.winnow.rankinglosses;
 

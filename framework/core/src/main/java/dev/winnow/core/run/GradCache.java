@@ -86,7 +86,7 @@ final class GradCache {
                     throw new IllegalStateException("GradCache: a chunk computed differently in its second pass (max difference "
                             + drift + "); the model's forward is not reproducible under a fixed seed");
                 }
-                collector.backward(piece.mul(gradient.get(rows)).sum());
+                dev.winnow.nn.Checkpointing.backward(collector, piece.mul(gradient.get(rows)).sum());
             }
         }
     }

@@ -18,11 +18,13 @@ import java.util.Optional;
  * parameters, and the activations of one micro-batch (per layer about {@code tokens * (34 h + 5 heads * length)}
  * values, the estimate of Korthikanti et al. for a transformer layer, in fp32, times a calibration factor for
  * what composed attention and autograd keep besides) with the optimizer's temporaries. Compared with the device's
- * memory so that a run that cannot fit fails at once, saying what would make it fit. The sizes come from the
+ * memory so that a run that cannot fit fails at once, saying what would make it fit. With activation checkpointing
+ * ({@code train.gradient_checkpointing}) a micro-batch keeps each segment's input ({@code tokens * h} values per
+ * segment) and, during the backward pass, one segment's activations at a time. The sizes come from the
  * architecture ({@link ModelArchitecture#shape}); nothing here knows a model family.
  */
 public record MemoryEstimate(long parameters, long trainable, long weights, long gradients, long optimizer, long activations,
-        long sequences, long length, long available, String device) {
+        long sequences, long length, long available, String device, boolean checkpointing) {
 
     static final long ACTIVATION_FACTOR = 2;
 
@@ -82,10 +84,22 @@ public record MemoryEstimate(long parameters, long trainable, long weights, long
         // the optimizer's peak: an AdamW update holds about five temporaries the size of the largest trainable
         // tensor (the embedding, in full fine-tuning). Calibrated on the Qwen3-0.6B-shaped benchmark: 4 layers at
         // 4 x 256 tokens peaked at 7.6 GB resident; 28 layers did not fit in 24 GB.
-        long activations = ACTIVATION_FACTOR * 4L * layers * sequences * length * (34 * h + 5 * heads * length);
+        long perLayer = ACTIVATION_FACTOR * 4L * sequences * length * (34 * h + 5 * heads * length);
+        boolean checkpointing = recipe.train().gradientCheckpointing();
+        long activations = checkpointing ? checkpointed(layers, recipe.train().gradientCheckpointingEvery(), perLayer,
+                4L * sequences * length * h) : layers * perLayer;
         activations += 5 * 4 * (lora ? 0 : shape.largestTensor());
         return new MemoryEstimate(params, trainable, 4 * params, 4 * trainable, 8 * trainable, activations, sequences, length,
-                available, device);
+                available, device, checkpointing);
+    }
+
+    /**
+     * Activation bytes with checkpointing in segments of {@code every} layers: every segment's input, plus one segment's
+     * full activations while it is recomputed.
+     */
+    static long checkpointed(long layers, long every, long perLayer, long segmentInput) {
+        long segments = (layers + every - 1) / every;
+        return segments * segmentInput + Math.min(every, layers) * perLayer;
     }
 
     /** Physical memory of this machine (the CPU device's limit). */
@@ -109,6 +123,10 @@ public record MemoryEstimate(long parameters, long trainable, long weights, long
             List<String> fixes = new java.util.ArrayList<>();
             if (trainable == parameters) {
                 fixes.add("train.type: lora (trains ~1% of the parameters: gradients and AdamW state shrink to a few MB)");
+            }
+            if (!checkpointing) {
+                fixes.add("train.gradient_checkpointing: true (keeps one segment's activations instead of every layer's, "
+                        + "for about one extra forward pass of time)");
             }
             fixes.add("a smaller train.batch_size or data.group_size with train.gradient_accumulation_steps to keep the effective batch");
             fixes.add("a shorter model.max_length (activations grow with length squared in attention)");

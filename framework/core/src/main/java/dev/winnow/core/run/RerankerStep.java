@@ -69,7 +69,7 @@ public final class RerankerStep {
             NDArray scores = cache.firstPass(layout.pairs, 0, score);
             NDArray value = loss.compute(layout.batch(scores, scope));
             TrainLoop.Backward backward = (collector, scale) -> {
-                collector.backward(value.mul(scale));
+                dev.winnow.nn.Checkpointing.backward(collector, value.mul(scale));
                 NDArray gradient = scores.getGradient().duplicate();
                 cache.replay(collector, layout.pairs, 0, scores, gradient, score);
             };

@@ -283,7 +283,8 @@ final class RunSetup implements AutoCloseable {
         TrainOptions options = new TrainOptions(total, t.gradientAccumulationSteps(), t.maxGradNorm(), schedule,
                 new AdamW.Options(opt.weightDecay(), opt.betas().get(0), opt.betas().get(1), opt.eps()),
                 t.evalSteps(), t.saveSteps(), t.saveTotalLimit(), t.loggingSteps(), t.metricForBest(), t.greaterIsBetter(), seed,
-                runDir, t.precision() == Precision.FP16 ? LossScaler.Options.defaults() : null);
+                runDir, t.precision() == Precision.FP16 ? LossScaler.Options.defaults() : null,
+                t.gradientCheckpointing() ? t.gradientCheckpointingEvery() : 0);
         out.println("training: " + trainRecords.size() + " queries, " + perEpoch + " micro-batches of " + t.batchSize()
                 + " groups per epoch, " + total + " optimizer steps");
         if (!t.resume()) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
+import dev.winnow.nn.Checkpointing;
 import dev.winnow.api.UserException;
 import dev.winnow.api.model.Parameter;
 import dev.winnow.api.model.ParameterSet;
@@ -172,7 +173,9 @@ public final class TrainLoop<B> {
                     }
                     B batch = batches.get(index++);
                     Engine.getInstance().setRandomSeed((int) (options.seed() * 1_000_003L + step * 131L + micro));
-                    try (NDScope scope = new NDScope(); NDManager local = stateManager.newSubManager()) {
+                    try (NDScope scope = new NDScope(); NDManager local = stateManager.newSubManager();
+                            Checkpointing.@Nullable Session ck = options.checkpointEvery() > 0
+                                    ? Checkpointing.open(options.checkpointEvery(), true) : null) {
                         scope.suppressNotUsedWarning();
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             StepLoss sl = lossFunction.loss(batch, local);
@@ -184,7 +187,7 @@ public final class TrainLoop<B> {
                                 if (sl.backward() != null) {
                                     sl.backward().run(gc, scale);
                                 } else {
-                                    gc.backward(sl.loss().mul(scale));
+                                    dev.winnow.nn.Checkpointing.backward(gc, sl.loss().mul(scale));
                                 }
                                 stepLoss += value / options.accumulation();
                             }

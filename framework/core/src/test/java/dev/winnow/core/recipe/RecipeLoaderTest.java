@@ -206,7 +206,8 @@ class RecipeLoaderTest {
         assertEquals(List.of(
                 "<command line>:1:1: nonsense: an override is key.path=value, such as train.optimizer.lr=1e-5",
                 "<command line: train.optimizr.lr=1>:1:1: train.optimizr: unknown key (did you mean 'optimizer'?); valid keys: "
-                        + "type, optimizer, schedule, batch_size, gradient_accumulation_steps, max_grad_norm, precision, "
+                        + "type, optimizer, schedule, batch_size, gradient_accumulation_steps, max_grad_norm, gradient_checkpointing, "
+                        + "gradient_checkpointing_every, precision, "
                         + "seed, epochs, max_steps, eval_steps, save_steps, save_total_limit, logging_steps, resume, "
                         + "metric_for_best, greater_is_better, lora_rank, lora_alpha, lora_dropout, target_modules"), p);
     }
@@ -359,5 +360,35 @@ class RecipeLoaderTest {
         List<String> p = problems(write("hubgen.yaml", MINIMAL.replace("models/minilm", "someone/some-lm")
                 .replace("task: reranker", "task: generative_reranker")));
         assertTrue(p.get(0).contains("template: a generative reranker's prompt depends on its model"), p.toString());
+    }
+
+    /** train.gradient_checkpointing: off by default, parsed, misspellings suggested, and the estimate models it. */
+    @Test
+    void gradientCheckpointingKeysAndTheMemoryEstimate() throws IOException {
+        Path f = write("r.yaml", MINIMAL);
+        Recipe plain = load(f).recipe();
+        assertEquals(false, plain.train().gradientCheckpointing());
+        assertEquals(1, plain.train().gradientCheckpointingEvery());
+        Recipe ck = load(f, "train.gradient_checkpointing=true", "train.gradient_checkpointing_every=2").recipe();
+        assertEquals(true, ck.train().gradientCheckpointing());
+        assertEquals(2, ck.train().gradientCheckpointingEvery());
+        List<String> typo = problems(f, "train.gradient_checkpoint=true");
+        assertTrue(typo.toString().contains("did you mean 'gradient_checkpointing'?"), typo.toString());
+        assertTrue(problems(f, "train.gradient_checkpointing_every=0").toString().contains("gradient_checkpointing_every"));
+
+        // a Qwen3-0.6B-shaped model: 28 layers, hidden 1024, 16 heads
+        var shape = new dev.winnow.api.model.ModelShape(596_000_000L, 28, 1024, 16, 155_000_000L, 10_000_000L);
+        var kept = dev.winnow.core.run.MemoryEstimate.of(shape, plain, 8_000_000_000L, "cpu");
+        var every1 = dev.winnow.core.run.MemoryEstimate.of(shape, load(f, "train.gradient_checkpointing=true").recipe(),
+                8_000_000_000L, "cpu");
+        var every2 = dev.winnow.core.run.MemoryEstimate.of(shape, ck, 8_000_000_000L, "cpu");
+        assertTrue(every1.activations() * 10 < kept.activations(), every1.activations() + " vs " + kept.activations());
+        assertTrue(every1.activations() < every2.activations(), "a longer segment keeps more while it is recomputed");
+        assertEquals(kept.weights(), every1.weights());
+        String advice = kept.explain();
+        assertTrue(!kept.fits(), advice);
+        int at = advice.indexOf("train.gradient_checkpointing: true");
+        assertTrue(at > 0 && at < advice.indexOf("a smaller train.batch_size"), "checkpointing is offered before smaller batches: " + advice);
+        assertTrue(!every1.explain().contains("train.gradient_checkpointing: true"), "not offered when already on");
     }
 }

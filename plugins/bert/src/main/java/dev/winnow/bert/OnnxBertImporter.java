@@ -1,4 +1,4 @@
-package dev.winnow.core.onnx;
+package dev.winnow.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -6,8 +6,11 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.winnow.api.UserException;
-import dev.winnow.core.onnx.OnnxModel.Initializer;
-import dev.winnow.core.onnx.OnnxModel.Node;
+import dev.winnow.api.model.ModelImporter;
+import dev.winnow.nn.engine.WinnowEngine;
+import dev.winnow.nn.onnx.OnnxModel;
+import dev.winnow.nn.onnx.OnnxModel.Initializer;
+import dev.winnow.nn.onnx.OnnxModel.Node;
 import dev.winnow.nn.weights.SafetensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,12 +34,39 @@ import java.util.regex.Pattern;
  * that consumes it, whose output spells the module path ({@code /encoder/layer.0/attention/self/query/MatMul_output_0}
  * is {@code encoder.layer.0.attention.self.query.weight}), and transposed back to {@code [out, in]}. The
  * attention head count is read from the constants of the first attention's reshape.
+ *
+ * <p>Registered as the {@code onnx-bert} importer: {@code maven:} model sources and {@code runner import-onnx} use it
+ * for any ONNX file whose initializers include {@code embeddings.word_embeddings.weight}.
  */
-public final class OnnxBertImporter {
+public final class OnnxBertImporter implements ModelImporter {
     private static final Pattern MATMUL_OUTPUT = Pattern.compile("^/(.+)/MatMul(?:_\\d+)?_output_0$");
     private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
 
-    private OnnxBertImporter() {}
+    @Override
+    public String extension() {
+        return "onnx";
+    }
+
+    @Override
+    public boolean accepts(Path modelFile) {
+        if (!modelFile.getFileName().toString().endsWith(".onnx")) {
+            return false;
+        }
+        try {
+            return OnnxModel.read(modelFile).initializers().stream()
+                    .anyMatch(i -> i.name().equals("embeddings.word_embeddings.weight"));
+        } catch (UserException | UncheckedIOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void importTo(Path modelFile, Path tokenizerJson, Path outDir) {
+        WinnowEngine.start();
+        try (NDManager m = NDManager.newBaseManager()) {
+            importTo(modelFile, tokenizerJson, outDir, m);
+        }
+    }
 
     /** The imported weights (Hugging Face names) and the derived {@code config.json}. */
     public record Imported(Map<String, NDArray> weights, Map<String, Object> config) {}

@@ -1,4 +1,4 @@
-package dev.winnow.core.onnx;
+package dev.winnow.nn.onnx;
 
 import dev.winnow.api.UserException;
 import java.io.IOException;
