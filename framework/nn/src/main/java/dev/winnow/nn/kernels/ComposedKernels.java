@@ -35,7 +35,8 @@ public final class ComposedKernels implements Kernels {
         AttentionShape s = AttentionShape.check(q, k, v);
         NDArray keys = s.group() == 1 ? k : repeatHeads(k, s);
         NDArray values = s.group() == 1 ? v : repeatHeads(v, s);
-        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).div((float) Math.sqrt(s.d()));
+        // double scalars: a 0-d operand keeps the array's type, so float32 is unchanged and float64 stays exact
+        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).div(Math.sqrt(s.d()));
         if (additiveMask != null) {
             scores = scores.add(additiveMask);
         }
@@ -76,7 +77,7 @@ public final class ComposedKernels implements Kernels {
 
     @Override
     public NDArray gelu(NDArray x) {
-        return x.mul(0.5f).mul(x.mul((float) (1 / Math.sqrt(2))).erf().add(1f));
+        return x.mul(0.5).mul(x.mul(1 / Math.sqrt(2)).erf().add(1.0));
     }
 
     @Override
