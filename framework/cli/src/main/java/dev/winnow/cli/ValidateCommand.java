@@ -5,6 +5,7 @@ import dev.winnow.core.recipe.LoadedRecipe;
 import dev.winnow.core.recipe.Recipe;
 import dev.winnow.core.recipe.RecipeLoader;
 import dev.winnow.core.registry.ComponentRegistry;
+import dev.winnow.core.run.MemoryEstimate;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,7 +30,9 @@ final class ValidateCommand implements Command {
 
                 Loads the recipe with its base recipes, overrides and ${VAR} references, binds every section and
                 component, and runs the cross-field checks. Every problem is printed with file:line:col, the key,
-                what is wrong and what would be valid. Exit code 0 when valid, 2 when not.""";
+                what is wrong and what would be valid. A valid recipe's memory estimate (weights, gradients, AdamW
+                state, activations against the device) is printed when its model's size is known without a download.
+                Exit code 0 when valid, 2 when not.""";
     }
 
     @Override
@@ -39,6 +42,11 @@ final class ValidateCommand implements Command {
         Recipe r = loaded.recipe();
         out.println(loaded.file() + " is valid: task " + r.task().id() + ", model " + r.model().source() + ", loss "
                 + r.loss().id() + ", " + r.train().type().name().toLowerCase() + " training, output in " + r.outputDir());
+        // the memory estimate that `runner run` checks before anything loads, when the architecture can tell it from a
+        // local config.json or a Hub id it knows (nothing is loaded or downloaded here either)
+        ai.djl.Device device = dev.winnow.nn.engine.WinnowEngine.device(r.devices().devices().get(0));
+        long available = device.isGpu() ? ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getMax() : MemoryEstimate.physicalMemory();
+        MemoryEstimate.forRecipe(r, ComponentRegistry.discover(), available, device.toString()).ifPresent(e -> out.println(e.explain()));
         return Main.OK;
     }
 
