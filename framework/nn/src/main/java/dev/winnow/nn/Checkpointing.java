@@ -3,6 +3,7 @@ package dev.winnow.nn;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
@@ -111,11 +112,16 @@ public final class Checkpointing {
                 NDArray input = x;
                 NDArray out;
                 JniUtils.setGradMode(false);
-                try {
+                // DJL keeps every array until its manager closes: the segment's intermediates are released here, or
+                // the no-grad pass would hold every layer's activations and checkpointing would save nothing
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
                     out = segment(input, from, to, layer);
+                    NDScope.unregister(out);
                 } finally {
                     JniUtils.setGradMode(true);
                 }
+                NDScope.register(out); // to the enclosing scope, if any (a training step's)
                 out.setRequiresGradient(true); // a leaf: the loss's backward stops here and leaves its gradient
                 pending.add(new Segment(base, k, from, to, input, out, layer));
                 x = out;
@@ -126,10 +132,14 @@ public final class Checkpointing {
         private void replay(GradientCollector collector) {
             for (int i = pending.size() - 1; i >= 0; i--) {
                 Segment s = pending.get(i);
-                NDArray gradient = s.output.getGradient();
-                reseed(s.base, s.k);
-                NDArray again = segment(s.input, s.from, s.to, s.layer);
-                collector.backward(again.mul(gradient).sum());
+                // one segment's recomputed activations at a time: released once its gradient has passed to its input
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray gradient = s.output.getGradient();
+                    reseed(s.base, s.k);
+                    NDArray again = segment(s.input, s.from, s.to, s.layer);
+                    collector.backward(again.mul(gradient).sum());
+                }
                 recomputedLayers += s.to - s.from;
             }
             pending.clear();
