@@ -1,0 +1,58 @@
+package dev.winnow.modernbert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.winnow.api.model.KernelMode;
+import dev.winnow.api.model.Parameter;
+import dev.winnow.api.model.TokenBatch;
+import dev.winnow.core.lora.Lora;
+import dev.winnow.core.text.Batches;
+import dev.winnow.nn.Ops;
+import dev.winnow.nn.testing.CheckpointParity;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Activation checkpointing gives ModernBERT the kept-activation gradients (fp32, 1e-6 of scale); LoRA with adapter dropout. */
+class CheckpointingTest {
+    private static Map<String, NDArray> trainable(Collection<Parameter> all) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (Parameter p : all) {
+            if (p.trainable()) {
+                out.put(p.name(), p.array());
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void fullFineTuning(int every) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ModernBertModel model = ModernBertFixtures.reranker("biased", m, DataType.FLOAT32, KernelMode.AUTO);
+            TokenBatch batch = Batches.pad(ModernBertFixtures.rows(), ModernBertFixtures.PAD, true, m);
+            CheckpointParity.check(trainable(model.parameters().all()), every, 4, 1e-6, false,
+                    () -> model.forward(batch, true).square().sum());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void loraWithAdapterDropout(int every) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ModernBertModel model = ModernBertFixtures.reranker("plain", m, DataType.FLOAT32, KernelMode.AUTO);
+            Lora lora = Lora.apply(model, new Lora.Config(4, 8, 0.1, List.of("all-linear"), 3), m);
+            int i = 0;
+            for (var a : lora.adapters().values()) {
+                a.b().set(Ops.normal(a.b().size(), 0.5, 77 + i++));
+            }
+            TokenBatch batch = Batches.pad(ModernBertFixtures.rows(), ModernBertFixtures.PAD, true, m);
+            CheckpointParity.check(trainable(lora.parameters().all()), every, 4, 1e-6, true,
+                    () -> model.forward(batch, true).square().sum());
+        }
+    }
+}
