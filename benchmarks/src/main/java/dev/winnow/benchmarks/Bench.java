@@ -82,6 +82,7 @@ public final class Bench {
         if (what.equals("fused")) {
             FusedBench.run();
         }
+        if (what.equals("modernbert")) ModernBertBench.run(roofline);
     }
 
     /** One way of computing: a kernel mode in a precision. */
