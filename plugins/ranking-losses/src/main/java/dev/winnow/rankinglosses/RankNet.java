@@ -5,35 +5,38 @@ import dev.winnow.api.config.Default;
 import dev.winnow.api.config.Doc;
 import dev.winnow.api.config.Range;
 import dev.winnow.api.loss.RankingLoss;
+import org.jspecify.annotations.Nullable;
 
 /**
- * RankNet (Burges et al. 2005) as sentence-transformers' {@code RankNetLoss} (a LambdaLoss without weighting):
- * for every pair (i, j) of real entries of a group with {@code label_i > label_j} (graded labels compare by grade),
- * the pair loss is {@code -log2(max(sigmoid(sigma (s_i - s_j)), eps))}; the result is the mean over all such pairs
- * of the batch (0, still differentiable, when there are none). Padded entries never form a pair.
+ * RankNet (Burges et al. 2005) as sentence-transformers' {@code RankNetLoss}, which is {@link LambdaLoss} with weighting
+ * scheme {@code none}: for every pair (i, j) of real entries of a group with {@code label_i > label_j} (graded labels
+ * compare by grade; equal labels form no pair), both within the first k predicted positions, the pair loss is
+ * {@code -log2(max(sigmoid(sigma (s_i - s_j)), eps))} (ln with {@code reduction_log: natural}); the result is the
+ * mean over all such pairs of the batch (0, still differentiable, when there are none). Padded entries never form a
+ * pair.
  */
-public record RankNet(double sigma, double eps) implements RankingLoss {
+public record RankNet(double sigma, double eps, @Nullable Integer k, LambdaLoss.LogBase reductionLog) implements RankingLoss {
     /** Recipe keys of {@code loss: {type: ranknet}}. */
     @Doc("pairwise logistic loss over every (better, worse) pair of a group; sentence-transformers RankNetLoss")
     public record Config(
             @Doc("score differences are multiplied by this") @Default("1.0") @Range(min = 0, minExclusive = true)
                     double sigma,
             @Doc("the pair probability is clamped below at this before the log") @Default("1e-10")
-                    @Range(min = 0, minExclusive = true) double eps) {}
+                    @Range(min = 0, minExclusive = true) double eps,
+            @Doc("only pairs within the first k predicted positions; absent = all") @Range(min = 1) @Nullable Integer k,
+            @Doc("logarithm of the pair losses: binary (log2) or natural") @Default("binary") LambdaLoss.LogBase reductionLog) {}
 
-    private static final double LN2 = Math.log(2);
+    /** All pairs, log2. */
+    public RankNet(double sigma, double eps) {
+        this(sigma, eps, null, LambdaLoss.LogBase.BINARY);
+    }
+
+    static RankNet of(Config c) {
+        return new RankNet(c.sigma(), c.eps(), c.k(), c.reductionLog());
+    }
 
     @Override
     public NDArray compute(NDArray scores, NDArray labels, NDArray mask) {
-        NDArray real = mask.gt(0f).toType(scores.getDataType(), false);
-        NDArray y = labels.toType(scores.getDataType(), false);
-        NDArray pairReal = real.expandDims(2).mul(real.expandDims(1));
-        NDArray better = y.expandDims(2).sub(y.expandDims(1)).gt(0f).toType(scores.getDataType(), false);
-        NDArray pairs = pairReal.mul(better);
-        NDArray diff = scores.expandDims(2).sub(scores.expandDims(1)).mul((float) sigma);
-        // sigmoid(x) = exp(-softplus(-x)), softplus(-x) = log(1 + exp(-|x|)) + max(-x, 0): no overflow for large |x|
-        NDArray softplusNeg = diff.abs().neg().exp().add(1f).log().add(diff.neg().maximum(0f));
-        NDArray pairLoss = softplusNeg.neg().exp().maximum((float) eps).log().div((float) LN2).neg();
-        return pairLoss.mul(pairs).sum().div(pairs.sum().maximum(1f));
+        return new LambdaLoss(LambdaLoss.Scheme.NONE, 0, k, sigma, eps, reductionLog).compute(scores, labels, mask);
     }
 }
