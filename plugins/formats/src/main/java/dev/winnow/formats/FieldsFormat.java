@@ -7,6 +7,7 @@ import dev.winnow.api.data.DatasetFormat;
 import dev.winnow.api.data.QueryRecord;
 import dev.winnow.api.data.RowException;
 import dev.winnow.api.data.RowOrigin;
+import dev.winnow.api.data.TeacherScoresSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,7 +42,17 @@ public final class FieldsFormat implements DatasetFormat {
             @Doc("path of teacher scores aligned with positives") @Nullable String positiveScores,
             @Doc("path of teacher scores aligned with negatives") @Nullable String negativeScores,
             @Doc("a label above this is a positive and kept as its graded label; any other label becomes 0")
-                    @Default("0") double positiveThreshold) {
+                    @Default("0") double positiveThreshold) implements TeacherScoresSource {
+        @Override
+        public boolean teacherScores() {
+            return scores != null || positiveScores != null || negativeScores != null;
+        }
+
+        @Override
+        public String teacherScoresKeys() {
+            return "scores, positive_scores or negative_scores";
+        }
+
         /** What is wrong with this mapping, each item naming its recipe key; empty when it is usable. */
         public List<String> validate() {
             List<String> problems = new ArrayList<>();

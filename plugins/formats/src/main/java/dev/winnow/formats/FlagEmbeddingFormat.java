@@ -6,6 +6,7 @@ import dev.winnow.api.data.DatasetFormat;
 import dev.winnow.api.data.QueryRecord;
 import dev.winnow.api.data.RowException;
 import dev.winnow.api.data.RowOrigin;
+import dev.winnow.api.data.TeacherScoresSource;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -22,7 +23,12 @@ public final class FlagEmbeddingFormat implements DatasetFormat {
             @Doc("field holding the query id; rows without it get <file>:<line>") @Default("qid") String idField,
             @Doc("read pos_scores/neg_scores as teacher scores when present") @Default("true") boolean teacherScores,
             @Doc("require pos_scores and neg_scores on every row (for distillation)") @Default("false")
-                    boolean requireTeacherScores) {}
+                    boolean requireTeacherScores) implements TeacherScoresSource {
+        @Override
+        public String teacherScoresKeys() {
+            return "teacher_scores (pos_scores / neg_scores in the rows)";
+        }
+    }
 
     private final Config config;
 

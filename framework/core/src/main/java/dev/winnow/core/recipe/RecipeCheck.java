@@ -1,6 +1,8 @@
 package dev.winnow.core.recipe;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.winnow.api.data.TeacherScoresSource;
+import dev.winnow.api.loss.DistillationLoss;
 import dev.winnow.api.loss.RankingLoss;
 import dev.winnow.api.model.KernelMode;
 import dev.winnow.api.model.Precision;
@@ -69,7 +71,8 @@ public interface RecipeCheck {
                 of("optimizer-is-adamw", RecipeCheck::optimizerIsAdamw),
                 of("one-warmup", RecipeCheck::oneWarmup),
                 of("mine-window", RecipeCheck::mineWindow),
-                of("teacher-options", RecipeCheck::teacherOptions));
+                of("teacher-options", RecipeCheck::teacherOptions),
+                of("distillation-needs-teacher-scores", RecipeCheck::distillationNeedsTeacherScores));
     }
 
     private static void loraOptionsNeedLora(Recipe r, Context c, List<Problem> problems) {
@@ -206,5 +209,34 @@ public interface RecipeCheck {
         }
         teacher.problems().forEach((key, message) ->
                 problems.add(new Problem(c.at("data.teacher." + key), "data.teacher." + key, message)));
+    }
+
+    /**
+     * A loss that learns from teacher scores needs training data that carries them: a format that reads them
+     * ({@link TeacherScoresSource}) or {@code data.teacher}, which scores the data (after mining, whose negatives have
+     * none).
+     */
+    private static void distillationNeedsTeacherScores(Recipe r, Context c, List<Problem> problems) {
+        if (!DistillationLoss.class.isAssignableFrom(r.loss().registration().produces()) || r.data().teacher() != null) {
+            return;
+        }
+        String loss = r.loss().id();
+        String remedy = " add data.teacher (teacher: {model: <reranker or embedding model>}) to score the training data,"
+                + " or train on rows annotated by runner annotate (format flagembedding: pos_scores / neg_scores)";
+        if (r.data().mine() != null) {
+            problems.add(new Problem(c.at("data.mine"), "data.mine", "loss '" + loss + "' learns from teacher scores, but "
+                    + "data.mine replaces the negatives with mined ones that have none;" + remedy));
+            return;
+        }
+        var format = r.data().train().format();
+        if (format.config() instanceof TeacherScoresSource source && source.teacherScores()) {
+            return;
+        }
+        String supplies = format.config() instanceof TeacherScoresSource source
+                ? "format " + format.id() + " is not set to read them (its " + source.teacherScoresKeys() + ")"
+                : "format " + format.id() + " supplies none";
+        problems.add(new Problem(c.at("data.train.format"), "data.train.format", "loss '" + loss + "' learns from teacher "
+                + "scores, but the training data's " + supplies + "; use format flagembedding (rows with pos_scores /"
+                + " neg_scores), the fields format's scores / positive_scores / negative_scores, or" + remedy));
     }
 }
