@@ -145,27 +145,47 @@ public record MemoryEstimate(long parameters, long trainable, long weights, long
     }
 
     /**
-     * Sequences whose activations one micro-batch keeps for backward: a reranker's groups; an embedding model's
-     * queries and documents; with gradient caching, one chunk of {@code mini_batch_size}.
+     * Sequences whose activations one micro-batch keeps for backward: a reranker's groups (for an in-batch-negatives
+     * loss, each anchor's row: its group plus the documents drawn from the others); an embedding model's queries and
+     * documents; with gradient caching, one chunk of {@code mini_batch_size}.
      */
     static long sequencesInGraph(Recipe recipe) {
         long groups = recipe.train().batchSize();
         long size = Math.max(1, recipe.data().groupSize());
+        Class<?> loss = recipe.loss().registration().produces();
+        long sequences;
         if (recipe.task() != dev.winnow.api.model.Task.EMBEDDING) {
-            return groups * size;
+            long drawn = 0;
+            if (dev.winnow.api.loss.InBatchNegativesLoss.class.isAssignableFrom(loss)) {
+                long pool = (groups - 1) * size;
+                Long k = lossOption(recipe, "numNegatives");
+                drawn = k == null || k <= 0 ? pool : Math.min(k, pool);
+            }
+            sequences = groups * (size + drawn);
+        } else {
+            sequences = groups * (size + 1);
         }
-        long sequences = groups * (size + 1);
-        if (dev.winnow.api.loss.GradCachedLoss.class.isAssignableFrom(recipe.loss().registration().produces())) {
-            for (var c : recipe.loss().config().getClass().getRecordComponents()) {
-                if (c.getName().equals("miniBatchSize")) {
-                    try {
-                        sequences = Math.min(sequences, ((Number) c.getAccessor().invoke(recipe.loss().config())).longValue());
-                    } catch (ReflectiveOperationException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
+        if (dev.winnow.api.loss.GradCachedLoss.class.isAssignableFrom(loss)
+                || dev.winnow.api.loss.GradCachedRankingLoss.class.isAssignableFrom(loss)) {
+            Long chunk = lossOption(recipe, "miniBatchSize");
+            if (chunk != null) {
+                sequences = Math.min(sequences, chunk);
             }
         }
         return sequences;
+    }
+
+    /** A numeric recipe key of the loss's config record, by component name, or null. */
+    private static @org.jspecify.annotations.Nullable Long lossOption(Recipe recipe, String component) {
+        for (var c : recipe.loss().config().getClass().getRecordComponents()) {
+            if (c.getName().equals(component)) {
+                try {
+                    return ((Number) c.getAccessor().invoke(recipe.loss().config())).longValue();
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return null;
     }
 }
