@@ -36,7 +36,7 @@ public final class Linears {
         Adapter adapter = adapters.get(module);
         if (adapter != null) {
             NDArray h = Ops.dropout(x, adapter.dropout(), training);
-            y = y.add(kernels.linear(kernels.linear(h, adapter.a(), null), adapter.b(), null).mul((float) adapter.scale()));
+            y = y.add(Ops.mul(kernels.linear(kernels.linear(h, adapter.a(), null), adapter.b(), null), (float) adapter.scale()));
         }
         return y;
     }

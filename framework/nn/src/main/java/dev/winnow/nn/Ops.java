@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Random;
 import org.jspecify.annotations.Nullable;
 
@@ -63,6 +65,61 @@ public final class Ops {
         NDArray index = last.toType(DataType.INT64, false).reshape(-1, 1, 1)
                 .broadcast(new Shape(hidden.getShape().get(0), 1, hidden.getShape().get(2)));
         return hidden.gather(index, 1).squeeze(1);
+    }
+
+    /**
+     * A 0-d array holding {@code value} in {@code like}'s type and on its device, in memory that libtorch owns.
+     *
+     * <p>Use it (through {@link #mul}, {@link #div}, {@link #pow}, {@link #maximum}, {@link #minimum}) instead of DJL's
+     * {@code NDArray} overloads that take a {@link Number} whenever the array can carry a gradient. Those overloads
+     * build the scalar with {@code manager.create(n)}, which wraps a Java direct {@code ByteBuffer} with
+     * {@code torch::from_blob} (libtorch does not own that memory and only the closed Java array kept the buffer
+     * reachable), and close it right after the operation. The operation's autograd node saves the scalar tensor for
+     * the backward pass ({@code MulBackward} the other factor, {@code DivBackward} the divisor, {@code PowBackward}
+     * the exponent, {@code maximum}/{@code minimum} both operands), so a garbage collection between forward and
+     * backward frees the buffer and backward reads whatever the allocator put there since: NaN, or silently wrong
+     * gradients. ({@code add} and {@code sub} save no operand and are safe; so is anything without a graph.) The
+     * array made here shares the scalar's value and type promotion with DJL's (a 0-d operand takes the other's
+     * type), so results are unchanged.
+     */
+    public static NDArray scalar(NDArray like, double value) {
+        return JniUtils.full((PtNDManager) like.getManager(), new Shape(), value, like.getDataType(), like.getDevice(),
+                SparseFormat.DENSE);
+    }
+
+    /** {@code x * value}, safe under autograd (see {@link #scalar}). */
+    public static NDArray mul(NDArray x, double value) {
+        try (NDArray s = scalar(x, value)) {
+            return x.mul(s);
+        }
+    }
+
+    /** {@code x / value}, safe under autograd (see {@link #scalar}). */
+    public static NDArray div(NDArray x, double value) {
+        try (NDArray s = scalar(x, value)) {
+            return x.div(s);
+        }
+    }
+
+    /** {@code x ^ value}, safe under autograd (see {@link #scalar}). */
+    public static NDArray pow(NDArray x, double value) {
+        try (NDArray s = scalar(x, value)) {
+            return x.pow(s);
+        }
+    }
+
+    /** Element-wise {@code max(x, value)}, safe under autograd (see {@link #scalar}). */
+    public static NDArray maximum(NDArray x, double value) {
+        try (NDArray s = scalar(x, value)) {
+            return x.maximum(s);
+        }
+    }
+
+    /** Element-wise {@code min(x, value)}, safe under autograd (see {@link #scalar}). */
+    public static NDArray minimum(NDArray x, double value) {
+        try (NDArray s = scalar(x, value)) {
+            return x.minimum(s);
+        }
     }
 
     /** Seeded normal(0, std) values, drawn in Java so that initialisation does not depend on the engine's RNG. */

@@ -185,8 +185,9 @@ public final class GemmaModel implements WinnowModel, LoraTarget {
         if (config.exactGelu()) {
             return kernels.gelu(x);
         }
-        NDArray inner = x.add(x.pow(3f).mul(0.044715f)).mul((float) TANH_GELU_C);
-        return x.mul(inner.tanh().add(1f)).mul(0.5f);
+        // Ops's scalar ops: DJL's x.mul(0.5f) lets backward read a freed scalar (see Ops.scalar)
+        NDArray inner = Ops.mul(x.add(Ops.mul(Ops.pow(x, 3f), 0.044715f)), (float) TANH_GELU_C);
+        return Ops.mul(x.mul(inner.tanh().add(1f)), 0.5f);
     }
 
     @Override

@@ -62,7 +62,7 @@ public final class EmbeddingStep {
         NDArray d = cache.firstPass(layout.documents, 1, encode);
         NDArray value = loss.compute(layout.batch(q, d, scope));
         TrainLoop.Backward backward = (collector, scale) -> {
-            dev.winnow.nn.Checkpointing.backward(collector, value.mul(scale));
+            dev.winnow.nn.Checkpointing.backward(collector, dev.winnow.nn.Ops.mul(value, scale));
             NDArray gq = q.getGradient().duplicate();
             NDArray gd = d.getGradient().duplicate();
             cache.replay(collector, layout.queries, 0, q, gq, encode);

@@ -69,7 +69,7 @@ public final class RerankerStep {
             NDArray scores = cache.firstPass(layout.pairs, 0, score);
             NDArray value = loss.compute(layout.batch(scores, scope));
             TrainLoop.Backward backward = (collector, scale) -> {
-                dev.winnow.nn.Checkpointing.backward(collector, value.mul(scale));
+                dev.winnow.nn.Checkpointing.backward(collector, dev.winnow.nn.Ops.mul(value, scale));
                 NDArray gradient = scores.getGradient().duplicate();
                 cache.replay(collector, layout.pairs, 0, scores, gradient, score);
             };

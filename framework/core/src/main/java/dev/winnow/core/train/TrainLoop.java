@@ -187,7 +187,7 @@ public final class TrainLoop<B> {
                                 if (sl.backward() != null) {
                                     sl.backward().run(gc, scale);
                                 } else {
-                                    dev.winnow.nn.Checkpointing.backward(gc, sl.loss().mul(scale));
+                                    dev.winnow.nn.Checkpointing.backward(gc, dev.winnow.nn.Ops.mul(sl.loss(), scale));
                                 }
                                 stepLoss += value / options.accumulation();
                             }

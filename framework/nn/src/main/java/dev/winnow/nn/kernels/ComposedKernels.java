@@ -10,6 +10,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import dev.winnow.api.model.Precision;
+import dev.winnow.nn.Ops;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,7 +37,7 @@ public final class ComposedKernels implements Kernels {
         NDArray keys = s.group() == 1 ? k : repeatHeads(k, s);
         NDArray values = s.group() == 1 ? v : repeatHeads(v, s);
         // double scalars: a 0-d operand keeps the array's type, so float32 is unchanged and float64 stays exact
-        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).div(Math.sqrt(s.d()));
+        NDArray scores = Ops.div(q.matMul(keys.transpose(0, 1, 3, 2)), Math.sqrt(s.d()));
         if (additiveMask != null) {
             scores = scores.add(additiveMask);
         }
@@ -77,7 +78,7 @@ public final class ComposedKernels implements Kernels {
 
     @Override
     public NDArray gelu(NDArray x) {
-        return x.mul(0.5).mul(x.mul(1 / Math.sqrt(2)).erf().add(1.0));
+        return Ops.mul(x, 0.5).mul(Ops.mul(x, 1 / Math.sqrt(2)).erf().add(1.0));
     }
 
     @Override
