@@ -1,6 +1,7 @@
 package dev.winnow.rankinglosses;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.config.Default;
 import dev.winnow.api.config.Doc;
 import dev.winnow.api.config.Range;
@@ -30,10 +31,11 @@ public record RankNet(double sigma, double eps) implements RankingLoss {
         NDArray pairReal = real.expandDims(2).mul(real.expandDims(1));
         NDArray better = y.expandDims(2).sub(y.expandDims(1)).gt(0f).toType(scores.getDataType(), false);
         NDArray pairs = pairReal.mul(better);
-        NDArray diff = scores.expandDims(2).sub(scores.expandDims(1)).mul((float) sigma);
+        NDArray diff = scores.expandDims(2).sub(scores.expandDims(1)).mul(scores.getManager().full(new Shape(), (float) sigma)); // full(): libtorch-owned scalar; DJL's mul(Number)/maximum(Number) let backward read a freed one
         // sigmoid(x) = exp(-softplus(-x)), softplus(-x) = log(1 + exp(-|x|)) + max(-x, 0): no overflow for large |x|
-        NDArray softplusNeg = diff.abs().neg().exp().add(1f).log().add(diff.neg().maximum(0f));
-        NDArray pairLoss = softplusNeg.neg().exp().maximum((float) eps).log().div((float) LN2).neg();
+        NDArray softplusNeg = diff.abs().neg().exp().add(1f).log().add(diff.neg().maximum(scores.getManager().full(new Shape(), 0f)));
+        NDArray pairLoss = softplusNeg.neg().exp().maximum(scores.getManager().full(new Shape(), (float) eps)).log()
+                .div(scores.getManager().full(new Shape(), (float) LN2)).neg();
         return pairLoss.mul(pairs).sum().div(pairs.sum().maximum(1f));
     }
 }
