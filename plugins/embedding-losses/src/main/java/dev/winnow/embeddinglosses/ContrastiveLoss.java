@@ -1,6 +1,7 @@
 package dev.winnow.embeddinglosses;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.loss.EmbeddingBatch;
 import dev.winnow.api.loss.EmbeddingLoss;
 
@@ -29,7 +30,7 @@ public final class ContrastiveLoss implements EmbeddingLoss {
         float[] valid = new float[(int) batch.queries().getShape().get(0)];
         NDArray d = Embeddings.pairCosine(batch, ID, valid).neg().add(1);
         NDArray similar = y.mul(d.square());
-        NDArray dissimilar = y.neg().add(1).mul(d.neg().add(margin).maximum(0).square());
-        return Embeddings.maskedMean(similar.add(dissimilar).mul(0.5), valid);
+        NDArray dissimilar = y.neg().add(1).mul(d.neg().add(margin).maximum(d.getManager().full(new Shape(), 0f)).square()); // full(): libtorch-owned scalar; DJL's mul(Number)/maximum(Number) let backward read a freed one
+        return Embeddings.maskedMean(similar.add(dissimilar).mul(d.getManager().full(new Shape(), 0.5f)), valid);
     }
 }

@@ -1,6 +1,7 @@
 package dev.winnow.embeddinglosses;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
 import dev.winnow.api.UserException;
 import dev.winnow.api.WinnowException;
@@ -80,6 +81,6 @@ final class Embeddings {
         }
         NDArray weights = perRow.getManager().create(valid);
         NDArray sum = perRow.mul(weights).sum();
-        return count == 0 ? sum : sum.div(count);
+        return count == 0 ? sum : sum.div(sum.getManager().full(new Shape(), count)); // full(): libtorch-owned scalar; DJL's div(Number) let backward read a freed one
     }
 }

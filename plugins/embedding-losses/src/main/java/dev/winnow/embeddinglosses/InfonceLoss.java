@@ -89,7 +89,7 @@ public final class InfonceLoss implements EmbeddingLoss {
         for (int i = 0; i < additive.length; i++) {
             additive[i] = mask[i] == 0 ? Embeddings.MASKED : 0f;
         }
-        NDArray logits = cos.div(config.temperature()).add(manager.create(additive, new Shape(rows, docs)));
+        NDArray logits = cos.div(cos.getManager().full(new Shape(), (float) config.temperature())).add(manager.create(additive, new Shape(rows, docs)));
         if (config.maskFakeNegative()) {
             NDArray threshold = cos.get(":, 0:1").add(config.fakeNegativeMargin());
             float[] notTarget = new float[rows * docs];
@@ -123,7 +123,7 @@ public final class InfonceLoss implements EmbeddingLoss {
         NDArray threshold = q.mul(positives).sum(new int[] {1}, true).add(config.fakeNegativeMargin());
 
         List<NDArray> blocks = new ArrayList<>();
-        NDArray qdLogits = qd.div(config.temperature()).add(paddingMask);
+        NDArray qdLogits = qd.div(qd.getManager().full(new Shape(), (float) config.temperature())).add(paddingMask);
         if (config.maskFakeNegative()) {
             qdLogits = qdLogits.add(fakeMask(qd, threshold, isTarget.neg().add(1f)));
         }
@@ -131,7 +131,7 @@ public final class InfonceLoss implements EmbeddingLoss {
         if (config.includeQq()) {
             NDArray qq = q.matMul(q.transpose());
             NDArray eye = manager.eye(rows);
-            NDArray qqLogits = qq.div(config.temperature()).add(eye.mul(Embeddings.MASKED));
+            NDArray qqLogits = qq.div(qq.getManager().full(new Shape(), (float) config.temperature())).add(eye.mul(Embeddings.MASKED));
             if (config.maskFakeNegative()) {
                 qqLogits = qqLogits.add(fakeMask(qq, threshold, eye.neg().add(1f)));
             }
@@ -139,7 +139,7 @@ public final class InfonceLoss implements EmbeddingLoss {
         }
         if (config.includeDd()) {
             NDArray dd = positives.matMul(all.transpose());
-            blocks.add(dd.div(config.temperature()).add(paddingMask).add(isTarget.mul(Embeddings.MASKED)));
+            blocks.add(dd.div(dd.getManager().full(new Shape(), (float) config.temperature())).add(paddingMask).add(isTarget.mul(Embeddings.MASKED)));
         }
         NDArray logits = blocks.size() == 1 ? blocks.get(0) : concat(blocks);
         NDArray targetFull = isTarget;
@@ -147,7 +147,7 @@ public final class InfonceLoss implements EmbeddingLoss {
             long extra = logits.getShape().get(1) - columns;
             targetFull = isTarget.concat(manager.zeros(new Shape(rows, extra)), 1);
         }
-        return logits.logSoftmax(1).mul(targetFull).sum().div(rows).neg();
+        return logits.logSoftmax(1).mul(targetFull).sum().div(logits.getManager().full(new Shape(), rows)).neg();
     }
 
     private static NDArray concat(List<NDArray> blocks) {

@@ -1,6 +1,7 @@
 package dev.winnow.embeddinglosses;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.ComponentContext;
 import dev.winnow.api.UserException;
 import dev.winnow.api.loss.EmbeddingBatch;
@@ -97,7 +98,8 @@ public final class MatryoshkaLoss implements EmbeddingLoss {
             }
             EmbeddingBatch truncated = new EmbeddingBatch(batch.queries().get(":, :" + d),
                     batch.documents().get(":, :, :" + d), batch.documentMask(), batch.labels());
-            terms.add(inner.compute(truncated).mul(weights.get(i)));
+            NDArray term = inner.compute(truncated);
+            terms.add(term.mul(term.getManager().full(new Shape(), weights.get(i).floatValue()))); // full(): libtorch-owned scalar; DJL's mul(Number) let backward read a freed one
         }
         if (terms.isEmpty()) {
             throw new UserException("loss matryoshka: every dimension of dims " + dims + " exceeds the embedding size "

@@ -1,6 +1,7 @@
 package dev.winnow.embeddinglosses;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
 import dev.winnow.api.UserException;
 import dev.winnow.api.loss.EmbeddingBatch;
@@ -75,7 +76,7 @@ public final class OnlineContrastiveLoss implements EmbeddingLoss {
             }
         }
         NDArray positives = d.square().mul(d.getManager().create(hardPos)).sum();
-        NDArray negatives = d.neg().add(margin).maximum(0).square().mul(d.getManager().create(hardNeg)).sum();
+        NDArray negatives = d.neg().add(margin).maximum(d.getManager().full(new Shape(), 0f)).square().mul(d.getManager().create(hardNeg)).sum();
         return positives.add(negatives);
     }
 }

@@ -1,6 +1,7 @@
 package dev.winnow.rankinglosses;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.config.Default;
 import dev.winnow.api.config.Doc;
 import dev.winnow.api.config.Range;
@@ -28,7 +29,7 @@ public record ListwiseCe(double temperature, int minGroupSize) implements Rankin
     @Override
     public NDArray compute(NDArray scores, NDArray labels, NDArray mask) {
         NDArray real = mask.gt(0f);
-        NDArray z = scores.div((float) temperature);
+        NDArray z = scores.div(scores.getManager().full(new Shape(), (float) temperature)); // full(): libtorch-owned scalar; DJL's div(Number)/maximum(Number) let backward read a freed one
         NDArray masked = z.mul(real.toType(z.getDataType(), false)).add(real.logicalNot().toType(z.getDataType(), false).mul(MASKED));
         NDArray logp = masked.logSoftmax(1);
         NDArray target = labels.maximum(0f).mul(real.toType(labels.getDataType(), false));

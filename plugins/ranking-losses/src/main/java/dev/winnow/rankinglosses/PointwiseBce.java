@@ -1,6 +1,7 @@
 package dev.winnow.rankinglosses;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.config.Doc;
 import dev.winnow.api.config.Range;
 import dev.winnow.api.loss.RankingLoss;
@@ -24,7 +25,7 @@ public record PointwiseBce(@Nullable Double posWeight) implements RankingLoss {
     @Override
     public NDArray compute(NDArray scores, NDArray labels, NDArray mask) {
         NDArray y = labels.clip(0f, 1f);
-        NDArray softplusNegX = scores.abs().neg().exp().add(1f).log().add(scores.neg().maximum(0f));
+        NDArray softplusNegX = scores.abs().neg().exp().add(1f).log().add(scores.neg().maximum(scores.getManager().full(new Shape(), 0f))); // full(): libtorch-owned scalar; DJL's maximum(Number) let backward read a freed one
         NDArray weight = posWeight == null ? y.onesLike() : y.mul(posWeight.floatValue() - 1f).add(1f);
         NDArray perEntry = y.neg().add(1f).mul(scores).add(weight.mul(softplusNegX));
         NDArray m = mask.toType(scores.getDataType(), false);
