@@ -1,5 +1,6 @@
 package dev.winnow.nn;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import dev.winnow.nn.kernels.Kernels;
 import java.util.ArrayList;
@@ -80,7 +81,7 @@ public final class Linears {
         try {
             for (var e : adapters.entrySet()) {
                 Adapter a = e.getValue();
-                NDArray delta = a.b().matMul(a.a()).mul((float) a.scale());
+                NDArray delta = a.b().matMul(a.a()).mul(Scalars.of((float) a.scale()));
                 weight(e.getKey()).addi(delta);
                 delta.close();
             }

@@ -1,5 +1,6 @@
 package dev.winnow.nn;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -47,13 +48,13 @@ public final class Ops {
     /** {@code [B, L]} 1/0 mask to an additive {@code [B, 1, 1, L]} mask of {@code type}. */
     public static NDArray paddingMask(NDArray attentionMask, DataType type) {
         NDArray m = attentionMask.toType(type, false);
-        return m.neg().add(1f).mul(MASKED).expandDims(1).expandDims(1);
+        return m.neg().add(1f).mul(Scalars.of(MASKED)).expandDims(1).expandDims(1);
     }
 
     /** Mean of {@code hidden [B, L, H]} over real positions of {@code mask [B, L]}. */
     public static NDArray meanPool(NDArray hidden, NDArray mask) {
         NDArray m = mask.toType(hidden.getDataType(), false).expandDims(2);
-        return hidden.mul(m).sum(new int[] {1}).div(m.sum(new int[] {1}).maximum(1e-9f));
+        return hidden.mul(m).sum(new int[] {1}).div(m.sum(new int[] {1}).maximum(Scalars.of(1e-9f)));
     }
 
     /** The hidden state of the last real token of each row, for left or right padding. */

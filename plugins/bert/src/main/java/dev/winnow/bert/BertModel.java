@@ -1,5 +1,6 @@
 package dev.winnow.bert;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -178,7 +179,7 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
             // absolute positions counted over real tokens: the same as arange for right padding, and correct
             // for left padding too (so a left-padded batch equals each input alone)
             NDArray real = mask.toType(DataType.INT64, false);
-            positions = real.cumSum(1).sub(1).maximum(0L);
+            positions = real.cumSum(1).sub(1).maximum(Scalars.of(0L));
         }
         NDArray types = batch.tokenTypeIds() != null && config.typeVocabSize() > 1 ? batch.tokenTypeIds() : ids.zerosLike();
         NDArray embedded = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"))

@@ -1,5 +1,6 @@
 package dev.winnow.embeddinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -131,7 +132,7 @@ public final class InfonceLoss implements EmbeddingLoss {
         if (config.includeQq()) {
             NDArray qq = q.matMul(q.transpose());
             NDArray eye = manager.eye(rows);
-            NDArray qqLogits = qq.div(qq.getManager().full(new Shape(), (float) config.temperature())).add(eye.mul(Embeddings.MASKED));
+            NDArray qqLogits = qq.div(qq.getManager().full(new Shape(), (float) config.temperature())).add(eye.mul(Scalars.of(Embeddings.MASKED)));
             if (config.maskFakeNegative()) {
                 qqLogits = qqLogits.add(fakeMask(qq, threshold, eye.neg().add(1f)));
             }
@@ -139,7 +140,7 @@ public final class InfonceLoss implements EmbeddingLoss {
         }
         if (config.includeDd()) {
             NDArray dd = positives.matMul(all.transpose());
-            blocks.add(dd.div(dd.getManager().full(new Shape(), (float) config.temperature())).add(paddingMask).add(isTarget.mul(Embeddings.MASKED)));
+            blocks.add(dd.div(dd.getManager().full(new Shape(), (float) config.temperature())).add(paddingMask).add(isTarget.mul(Scalars.of(Embeddings.MASKED))));
         }
         NDArray logits = blocks.size() == 1 ? blocks.get(0) : concat(blocks);
         NDArray targetFull = isTarget;
@@ -161,7 +162,7 @@ public final class InfonceLoss implements EmbeddingLoss {
     /** {@link Embeddings#MASKED} where {@code scores > threshold} and {@code eligible} is 1, else 0 (no gradient). */
     private static NDArray fakeMask(NDArray scores, NDArray threshold, NDArray eligible) {
         NDArray above = scores.stopGradient().gt(threshold.stopGradient()).toType(DataType.FLOAT32, false);
-        return above.mul(eligible).mul(Embeddings.MASKED);
+        return above.mul(eligible).mul(Scalars.of(Embeddings.MASKED));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.winnow.modernbert;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -230,12 +231,12 @@ public final class ModernBertModel implements WinnowModel, LoraTarget {
     Masks masks(NDArray attentionMask, DataType type) {
         NDManager m = attentionMask.getManager();
         long length = attentionMask.getShape().get(1);
-        NDArray positions = attentionMask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
+        NDArray positions = attentionMask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(Scalars.of(0L)).toType(type, false);
         NDArray padding = Ops.paddingMask(attentionMask, type); // [B, 1, 1, L]
         // the window on token positions: key j is outside query i's window when |i - j| > local_attention / 2
         NDArray idx = m.arange(0f, (float) length);
         NDArray outside = idx.expandDims(0).sub(idx.expandDims(1)).abs().gt((float) config.halfWindow()); // [L, L]
-        NDArray window = outside.toType(type, false).mul(Ops.MASKED).expandDims(0).expandDims(0); // [1, 1, L, L]
+        NDArray window = outside.toType(type, false).mul(Scalars.of(Ops.MASKED)).expandDims(0).expandDims(0); // [1, 1, L, L]
         return new Masks(positions, padding, padding.add(window));
     }
 

@@ -1,5 +1,6 @@
 package dev.winnow.qwen3;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
@@ -169,23 +170,23 @@ public final class Qwen3Model implements WinnowModel, dev.winnow.nn.LoraTarget {
         NDArray embedded = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
         DataType type = embedded.getDataType();
         // positions counted over real tokens, as transformers derives them for left padding
-        NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
+        NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(Scalars.of(0L)).toType(type, false);
         Yarn yarn = config.yarn();
         NDArray invFreq = yarn != null ? m.create(yarn.inverseFrequencies(config.ropeTheta(), d)).toType(type, false)
-                : m.arange(0, d, 2, DataType.FLOAT64).div((double) d).mul(-Math.log(ropeBase(mask, d))).exp().toType(type, false);
-        NDArray freqs = positions.div((float) config.ropeLinearFactor()).expandDims(2).mul(invFreq.reshape(1, 1, d / 2));
+                : m.arange(0, d, 2, DataType.FLOAT64).div(Scalars.of((double) d)).mul(Scalars.of(-Math.log(ropeBase(mask, d)))).exp().toType(type, false);
+        NDArray freqs = positions.div(Scalars.of((float) config.ropeLinearFactor())).expandDims(2).mul(invFreq.reshape(1, 1, d / 2));
         NDArray emb = NDArrays.concat(new ai.djl.ndarray.NDList(freqs, freqs), 2).expandDims(1); // [B, 1, L, d]
         NDArray cos = emb.cos();
         NDArray sin = emb.sin();
         if (yarn != null && yarn.attentionFactor() != 1.0) {
-            cos = cos.mul((float) yarn.attentionFactor());
-            sin = sin.mul((float) yarn.attentionFactor());
+            cos = cos.mul(Scalars.of((float) yarn.attentionFactor()));
+            sin = sin.mul(Scalars.of((float) yarn.attentionFactor()));
         }
         // causal and padding: query i sees key j when j <= i and j is a real token
         NDArray idx = m.arange(0f, (float) length);
         NDArray causal = idx.expandDims(0).lte(idx.expandDims(1)); // [L, L]: [i][j] = j <= i
         NDArray allowed = causal.expandDims(0).logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)).expandDims(1);
-        NDArray additive = allowed.logicalNot().toType(type, false).mul(Ops.MASKED);
+        NDArray additive = allowed.logicalNot().toType(type, false).mul(Scalars.of(Ops.MASKED));
         NDArray rotCos = cos;
         NDArray rotSin = sin;
         // inference on TorchScript kernels (no LoRA adapter, no projection bias): each layer is one fused module call

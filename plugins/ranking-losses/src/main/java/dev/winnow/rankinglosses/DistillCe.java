@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import dev.winnow.api.config.Default;
 import dev.winnow.api.config.Doc;
@@ -37,15 +38,15 @@ public record DistillCe(double temperature, double ceWeight) implements Distilla
         NDArray t = Teacher.required(batch, "distill_ce").toType(s.getDataType(), false);
         NDArray realB = batch.mask().gt(0f);
         NDArray real = realB.toType(s.getDataType(), false);
-        NDArray pad = realB.logicalNot().toType(s.getDataType(), false).mul(MASKED);
+        NDArray pad = realB.logicalNot().toType(s.getDataType(), false).mul(Scalars.of(MASKED));
         NDArray logp = s.mul(real).add(pad).logSoftmax(1);
-        NDArray target = t.div((float) temperature).mul(real).add(pad).softmax(1).mul(real);
+        NDArray target = t.div(Scalars.of((float) temperature)).mul(real).add(pad).softmax(1).mul(real);
         NDArray perGroup = target.mul(logp).sum(new int[] {1}).neg();
         NDArray valid = real.max(new int[] {1});
-        NDArray distill = perGroup.mul(valid).sum().div(valid.sum().maximum(1f));
+        NDArray distill = perGroup.mul(valid).sum().div(valid.sum().maximum(Scalars.of(1f)));
         if (ceWeight == 0) {
             return distill;
         }
-        return distill.add(Mnrl.positiveFirstCrossEntropy(s, batch.mask()).mul((float) ceWeight));
+        return distill.add(Mnrl.positiveFirstCrossEntropy(s, batch.mask()).mul(Scalars.of((float) ceWeight)));
     }
 }

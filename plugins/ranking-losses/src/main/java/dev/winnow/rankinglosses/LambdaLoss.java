@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -80,12 +81,12 @@ public record LambdaLoss(Scheme weightingScheme, double mu, @Nullable Integer k,
         NDArray idealPosition = positions(y, real, m, width);
         float kk = k == null ? Float.MAX_VALUE : k.floatValue();
 
-        NDArray gainNumerator = y.maximum(0f).mul((float) Math.log(2)).exp().sub(1f).mul(real);
-        NDArray idealDiscount = idealPosition.add(1f).log().div((float) Math.log(2));
+        NDArray gainNumerator = y.maximum(Scalars.of(0f)).mul(Scalars.of((float) Math.log(2))).exp().sub(1f).mul(real);
+        NDArray idealDiscount = idealPosition.add(1f).log().div(Scalars.of((float) Math.log(2)));
         NDArray inIdealTopK = idealPosition.lte(kk).toType(type, false);
-        NDArray maxDcg = gainNumerator.div(idealDiscount).mul(inIdealTopK).sum(new int[] {1}, true).maximum((float) eps);
+        NDArray maxDcg = gainNumerator.div(idealDiscount).mul(inIdealTopK).sum(new int[] {1}, true).maximum(Scalars.of((float) eps));
         NDArray gain = gainNumerator.div(maxDcg);
-        NDArray discount = position.add(1f).log().div((float) Math.log(2));
+        NDArray discount = position.add(1f).log().div(Scalars.of((float) Math.log(2)));
 
         // pair (i, j): i along axis 1, j along axis 2
         NDArray pairs = real.expandDims(2).mul(real.expandDims(1));
@@ -96,15 +97,15 @@ public record LambdaLoss(Scheme weightingScheme, double mu, @Nullable Integer k,
         pairs = pairs.mul(inTopK.expandDims(2).mul(inTopK.expandDims(1)));
 
         NDArray weights = weights(gain, discount, position);
-        NDArray diff = scores.expandDims(2).sub(scores.expandDims(1)).clip(-1e8f, 1e8f).mul((float) sigma);
+        NDArray diff = scores.expandDims(2).sub(scores.expandDims(1)).clip(-1e8f, 1e8f).mul(Scalars.of((float) sigma));
         double logEps = Math.log(eps);
         // log(max(sigmoid(x), eps)) with log sigmoid(x) = -softplus(-x) = -(log(1 + exp(-|x|)) + max(-x, 0))
-        NDArray logP = diff.abs().neg().exp().add(1f).log().add(diff.neg().maximum(0f)).neg().maximum(logEps);
-        NDArray logWeighted = weights == null ? logP : logP.mul(weights).maximum(logEps);
+        NDArray logP = diff.abs().neg().exp().add(1f).log().add(diff.neg().maximum(Scalars.of(0f))).neg().maximum(Scalars.of(logEps));
+        NDArray logWeighted = weights == null ? logP : logP.mul(weights).maximum(Scalars.of(logEps));
         if (reductionLog == LogBase.BINARY) {
-            logWeighted = logWeighted.div(Math.log(2));
+            logWeighted = logWeighted.div(Scalars.of(Math.log(2)));
         }
-        return logWeighted.neg().mul(pairs).sum().div(pairs.sum().maximum(1f));
+        return logWeighted.neg().mul(pairs).sum().div(pairs.sum().maximum(Scalars.of(1f)));
     }
 
     /** {@code [groups, width, width]} pair weights, or null for {@code none} (all 1). */
@@ -114,7 +115,7 @@ public record LambdaLoss(Scheme weightingScheme, double mu, @Nullable Integer k,
             case NDCG_LOSS1 -> gain.div(discount).expandDims(2);
             case NDCG_LOSS2 -> ndcgLoss2(gain, position);
             case LAMBDARANK -> lambdaRank(gain, discount);
-            case NDCG_LOSS2PP -> ndcgLoss2(gain, position).mul((float) mu).add(lambdaRank(gain, discount));
+            case NDCG_LOSS2PP -> ndcgLoss2(gain, position).mul(Scalars.of((float) mu)).add(lambdaRank(gain, discount));
         };
     }
 
@@ -126,14 +127,14 @@ public record LambdaLoss(Scheme weightingScheme, double mu, @Nullable Integer k,
     private static NDArray ndcgLoss2(NDArray gain, NDArray position) {
         NDArray d = position.expandDims(2).sub(position.expandDims(1)).abs();
         NDArray apart = d.gt(0f).toType(gain.getDataType(), false);
-        NDArray dd = d.maximum(1f);
+        NDArray dd = d.maximum(Scalars.of(1f));
         float ln2 = (float) Math.log(2);
-        NDArray delta = dd.add(1f).log().div(ln2).pow(-1f).sub(dd.add(2f).log().div(ln2).pow(-1f)).abs();
+        NDArray delta = dd.add(1f).log().div(Scalars.of(ln2)).pow(Scalars.of(-1f)).sub(dd.add(2f).log().div(Scalars.of(ln2)).pow(Scalars.of(-1f))).abs();
         return delta.mul(apart).mul(gainGap(gain));
     }
 
     private static NDArray lambdaRank(NDArray gain, NDArray discount) {
-        NDArray inv = discount.pow(-1f);
+        NDArray inv = discount.pow(Scalars.of(-1f));
         return inv.expandDims(2).sub(inv.expandDims(1)).abs().mul(gainGap(gain));
     }
 

@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import dev.winnow.api.config.Doc;
 import dev.winnow.api.loss.RankingLoss;
@@ -21,11 +22,11 @@ public record ListNet() implements RankingLoss {
     public NDArray compute(NDArray scores, NDArray labels, NDArray mask) {
         NDArray realB = mask.gt(0f);
         NDArray real = realB.toType(scores.getDataType(), false);
-        NDArray pad = realB.logicalNot().toType(scores.getDataType(), false).mul(MASKED);
+        NDArray pad = realB.logicalNot().toType(scores.getDataType(), false).mul(Scalars.of(MASKED));
         NDArray logp = scores.mul(real).add(pad).logSoftmax(1);
         NDArray target = labels.toType(scores.getDataType(), false).mul(real).add(pad).softmax(1).mul(real);
         NDArray perGroup = target.mul(logp).sum(new int[] {1}).neg();
         NDArray valid = real.sum(new int[] {1}).gt(0f).toType(scores.getDataType(), false);
-        return perGroup.mul(valid).sum().div(valid.sum().maximum(1f));
+        return perGroup.mul(valid).sum().div(valid.sum().maximum(Scalars.of(1f)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.config.Default;
@@ -30,15 +31,15 @@ public record ListwiseCe(double temperature, int minGroupSize) implements Rankin
     public NDArray compute(NDArray scores, NDArray labels, NDArray mask) {
         NDArray real = mask.gt(0f);
         NDArray z = scores.div(scores.getManager().full(new Shape(), (float) temperature)); // full(): libtorch-owned scalar; DJL's div(Number)/maximum(Number) let backward read a freed one
-        NDArray masked = z.mul(real.toType(z.getDataType(), false)).add(real.logicalNot().toType(z.getDataType(), false).mul(MASKED));
+        NDArray masked = z.mul(real.toType(z.getDataType(), false)).add(real.logicalNot().toType(z.getDataType(), false).mul(Scalars.of(MASKED)));
         NDArray logp = masked.logSoftmax(1);
-        NDArray target = labels.maximum(0f).mul(real.toType(labels.getDataType(), false));
+        NDArray target = labels.maximum(Scalars.of(0f)).mul(real.toType(labels.getDataType(), false));
         NDArray targetSum = target.sum(new int[] {1}, true);
-        NDArray p = target.div(targetSum.maximum(1e-12f));
+        NDArray p = target.div(targetSum.maximum(Scalars.of(1e-12f)));
         NDArray perGroup = p.mul(logp).sum(new int[] {1}).neg();
         NDArray valid = real.toType(z.getDataType(), false).sum(new int[] {1}).gte((float) minGroupSize)
                 .logicalAnd(targetSum.squeeze(1).gt(0f))
                 .toType(z.getDataType(), false);
-        return perGroup.mul(valid).sum().div(valid.sum().maximum(1f));
+        return perGroup.mul(valid).sum().div(valid.sum().maximum(Scalars.of(1f)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import dev.winnow.api.config.Doc;
@@ -27,6 +28,6 @@ public record MarginMse() implements DistillationLoss {
         negatives = negatives.mul(s.onesLike().get(new NDIndex(":, 0:1")).zerosLike()
                 .concat(s.onesLike().get(new NDIndex(":, 1:")), 1));
         NDArray d = studentMargin.sub(teacherMargin);
-        return d.mul(d).mul(negatives).sum().div(negatives.sum().maximum(1f));
+        return d.mul(d).mul(negatives).sum().div(negatives.sum().maximum(Scalars.of(1f)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import dev.winnow.api.config.Default;
@@ -52,15 +53,15 @@ public record Mnrl(int numNegatives, double scale, Activation activation) implem
 
     @Override
     public NDArray compute(NDArray scores, NDArray labels, NDArray mask) {
-        return positiveFirstCrossEntropy(activation.apply(scores).mul((float) scale), mask);
+        return positiveFirstCrossEntropy(activation.apply(scores).mul(Scalars.of((float) scale)), mask);
     }
 
     /** {@code -log softmax(z)[0]} over each row's real entries, averaged over rows whose entry 0 is real. */
     static NDArray positiveFirstCrossEntropy(NDArray z, NDArray mask) {
         NDArray realB = mask.gt(0f);
         NDArray real = realB.toType(z.getDataType(), false);
-        NDArray logp = z.mul(real).add(realB.logicalNot().toType(z.getDataType(), false).mul(MASKED)).logSoftmax(1);
+        NDArray logp = z.mul(real).add(realB.logicalNot().toType(z.getDataType(), false).mul(Scalars.of(MASKED))).logSoftmax(1);
         NDArray first = real.get(new NDIndex(":, 0"));
-        return logp.get(new NDIndex(":, 0")).mul(first).sum().neg().div(first.sum().maximum(1f));
+        return logp.get(new NDIndex(":, 0")).mul(first).sum().neg().div(first.sum().maximum(Scalars.of(1f)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -50,19 +51,19 @@ public record PListMle(boolean positionWeights, boolean respectInputOrder) imple
         }
         NDArray idx = m.arange((float) width).toType(type, false);
         NDArray suffix = idx.expandDims(1).gte(idx.expandDims(0)).toType(type, false); // [j, r]: j >= r
-        NDArray shift = s.stopGradient().mul(real).add(real.neg().add(1f).mul(-1e30f)).max(new int[] {1}, true);
+        NDArray shift = s.stopGradient().mul(real).add(real.neg().add(1f).mul(Scalars.of(-1e30f))).max(new int[] {1}, true);
         shift = shift.mul(real.max(new int[] {1}, true)); // a row without real entries: shift 0
         NDArray z = s.sub(shift).mul(real); // padded entries 0: nothing overflows there, so no NaN gradient
         NDArray tail = z.exp().mul(real).matMul(suffix);
-        NDArray logP = z.sub(tail.add(shift.neg().minimum(80f).exp().mul(EPS)).log()).mul(real);
+        NDArray logP = z.sub(tail.add(shift.neg().minimum(Scalars.of(80f)).exp().mul(Scalars.of(EPS))).log()).mul(real);
         NDArray valid = real.max(new int[] {1});
         if (positionWeights) {
             NDArray n = real.sum(new int[] {1}, true);
             NDArray rank = real.matMul(suffix.transpose()).sub(1f); // real entries at or before r, minus 1
-            NDArray w = n.sub(rank).mul((float) Math.log(2)).exp().sub(1f).mul(real);
+            NDArray w = n.sub(rank).mul(Scalars.of((float) Math.log(2))).exp().sub(1f).mul(real);
             w = w.div(w.sum(new int[] {1}, true).add(EPS));
             logP = logP.mul(w);
         }
-        return logP.sum(new int[] {1}).mul(valid).sum().neg().div(valid.sum().maximum(1f));
+        return logP.sum(new int[] {1}).mul(valid).sum().neg().div(valid.sum().maximum(Scalars.of(1f)));
     }
 }

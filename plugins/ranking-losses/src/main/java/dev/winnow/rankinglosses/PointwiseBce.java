@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.winnow.api.config.Doc;
@@ -26,9 +27,9 @@ public record PointwiseBce(@Nullable Double posWeight) implements RankingLoss {
     public NDArray compute(NDArray scores, NDArray labels, NDArray mask) {
         NDArray y = labels.clip(0f, 1f);
         NDArray softplusNegX = scores.abs().neg().exp().add(1f).log().add(scores.neg().maximum(scores.getManager().full(new Shape(), 0f))); // full(): libtorch-owned scalar; DJL's maximum(Number) let backward read a freed one
-        NDArray weight = posWeight == null ? y.onesLike() : y.mul(posWeight.floatValue() - 1f).add(1f);
+        NDArray weight = posWeight == null ? y.onesLike() : y.mul(Scalars.of(posWeight.floatValue() - 1f)).add(1f);
         NDArray perEntry = y.neg().add(1f).mul(scores).add(weight.mul(softplusNegX));
         NDArray m = mask.toType(scores.getDataType(), false);
-        return perEntry.mul(m).sum().div(m.sum().maximum(1f));
+        return perEntry.mul(m).sum().div(m.sum().maximum(Scalars.of(1f)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.winnow.rankinglosses;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import dev.winnow.api.config.Doc;
 import dev.winnow.api.loss.DistillationLoss;
@@ -20,6 +21,6 @@ public record TeacherMse() implements DistillationLoss {
         NDArray s = batch.scores();
         NDArray real = batch.mask().gt(0f).toType(s.getDataType(), false);
         NDArray d = s.sub(teacher.toType(s.getDataType(), false));
-        return d.mul(d).mul(real).sum().div(real.sum().maximum(1f));
+        return d.mul(d).mul(real).sum().div(real.sum().maximum(Scalars.of(1f)));
     }
 }

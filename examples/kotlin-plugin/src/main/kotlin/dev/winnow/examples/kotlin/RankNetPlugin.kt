@@ -2,6 +2,7 @@ package dev.winnow.examples.kotlin
 
 import ai.djl.ndarray.NDArray
 import dev.winnow.api.Registrar
+import dev.winnow.api.Scalars
 import dev.winnow.api.WinnowPlugin
 import dev.winnow.api.config.Default
 import dev.winnow.api.config.Doc
@@ -24,14 +25,15 @@ data class RankNetConfig(
  */
 class RankNetLoss(private val sigma: Double) : RankingLoss {
     override fun compute(scores: NDArray, labels: NDArray, mask: NDArray): NDArray {
-        // [g, n, 1] - [g, 1, n] -> difference of every (i, j) pair in a group
-        val diff = scores.expandDims(2).sub(scores.expandDims(1)).mul(sigma)
+        // [g, n, 1] - [g, 1, n] -> difference of every (i, j) pair in a group. Scalars.of, not mul(Number): DJL frees
+        // a Number operand that autograd keeps for backward
+        val diff = scores.expandDims(2).sub(scores.expandDims(1)).mul(Scalars.of(sigma))
         val isPos = labels.gt(0f).logicalAnd(mask.gt(0f))
         val isNeg = labels.lte(0f).logicalAnd(mask.gt(0f))
         val pairs = isPos.expandDims(2).logicalAnd(isNeg.expandDims(1)).toType(scores.dataType, false)
         // softplus(-d) = log(1 + exp(-d)), stable: relu(-d) + log1p(exp(-|d|))
-        val softplus = diff.neg().maximum(0f).add(diff.abs().neg().exp().add(1f).log())
-        val count = pairs.sum().maximum(1f)
+        val softplus = diff.neg().maximum(Scalars.of(0f)).add(diff.abs().neg().exp().add(1f).log())
+        val count = pairs.sum().maximum(Scalars.of(1f))
         return softplus.mul(pairs).sum().div(count)
     }
 }

@@ -1,5 +1,6 @@
 package dev.winnow.core.train;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.winnow.api.model.Parameter;
@@ -64,7 +65,7 @@ public final class LossScaler {
             float inverse = (float) (1.0 / scale);
             for (Parameter p : parameters) {
                 NDArray g = p.array().getGradient();
-                g.muli(inverse);
+                g.muli(Scalars.of(inverse));
             }
         } finally {
             JniUtils.setGradMode(grad);

@@ -1,5 +1,6 @@
 package dev.winnow.nn.kernels;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -55,7 +56,7 @@ public final class ComposedKernels implements Kernels {
     static NDArray causalMask(NDManager manager, long l, long s) {
         NDArray i = manager.arange(0, (int) l, 1, DataType.INT64).reshape(l, 1);
         NDArray j = manager.arange(0, (int) s, 1, DataType.INT64).reshape(1, s);
-        return j.gt(i).toType(DataType.FLOAT32, false).mul(MASK_VALUE);
+        return j.gt(i).toType(DataType.FLOAT32, false).mul(Scalars.of(MASK_VALUE));
     }
 
     private static NDArray repeatHeads(NDArray x, AttentionShape s) {
@@ -91,7 +92,7 @@ public final class ComposedKernels implements Kernels {
     @Override
     public NDArray groupLogSoftmax(NDArray scores, NDArray mask) {
         // valid: s*1 + 0 = s; masked: s*0 - 1e9 = -1e9 exactly, with zero gradient to s
-        NDArray filled = scores.mul(mask).add(mask.sub(1f).mul(-MASK_VALUE));
+        NDArray filled = scores.mul(mask).add(mask.sub(1f).mul(Scalars.of(-MASK_VALUE)));
         return filled.logSoftmax(-1).mul(mask);
     }
 

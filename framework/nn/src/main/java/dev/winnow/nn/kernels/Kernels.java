@@ -1,5 +1,6 @@
 package dev.winnow.nn.kernels;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -158,7 +159,7 @@ public interface Kernels {
         return attentionMask
                 .toType(DataType.FLOAT32, false)
                 .sub(1f)
-                .mul(-MASK_VALUE)
+                .mul(Scalars.of(-MASK_VALUE))
                 .reshape(s.get(0), 1, 1, s.get(1));
     }
 }
