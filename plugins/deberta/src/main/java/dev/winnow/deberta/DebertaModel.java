@@ -1,5 +1,6 @@
 package dev.winnow.deberta;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -179,7 +180,7 @@ public final class DebertaModel implements WinnowModel, LoraTarget {
         long length = ids.getShape().get(1);
         NDArray x = Ops.embedding(ids, w.get("embeddings.word_embeddings.weight"));
         if (config.positionBiasedInput()) {
-            NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L);
+            NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(Scalars.of(0L));
             x = x.add(Ops.embedding(positions, w.get("embeddings.position_embeddings.weight")));
         }
         if (config.typeVocabSize() > 0) {
@@ -241,8 +242,8 @@ public final class DebertaModel implements WinnowModel, LoraTarget {
         NDArray c2p = q.matMul(posKey.transpose(0, 1, 3, 2)).gather(rel.c2p(), 3);
         // position -> content: (k_a . pos_query[p2c(a, b)]) transposed, so entry (i, j) reads key j at p2c(j, i)
         NDArray p2c = k.matMul(posQuery.transpose(0, 1, 3, 2)).gather(rel.p2c(), 3).transpose(0, 1, 3, 2);
-        NDArray bias = c2p.add(p2c).div(scale).add(padding);
-        NDArray ctx = kernels.attention(q.div(Math.sqrt(config.scaleFactor())), k, v, bias, false,
+        NDArray bias = c2p.add(p2c).div(Scalars.of(scale)).add(padding);
+        NDArray ctx = kernels.attention(q.div(Scalars.of(Math.sqrt(config.scaleFactor()))), k, v, bias, false,
                         config.attentionProbsDropoutProb(), training)
                 .transpose(0, 2, 1, 3).reshape(b, length, config.hiddenSize());
         NDArray a = Ops.dropout(lin.apply(p + "attention.output.dense", ctx, training), config.hiddenDropoutProb(), training);
