@@ -221,11 +221,10 @@ public interface RecipeCheck {
             return;
         }
         String loss = r.loss().id();
-        String remedy = " add data.teacher (teacher: {model: <reranker or embedding model>}) to score the training data,"
-                + " or train on rows annotated by runner annotate (format flagembedding: pos_scores / neg_scores)";
+        String teacher = "add data.teacher (teacher: {model: <a reranker or embedding model>}) to score the training data";
         if (r.data().mine() != null) {
             problems.add(new Problem(c.at("data.mine"), "data.mine", "loss '" + loss + "' learns from teacher scores, but "
-                    + "data.mine replaces the negatives with mined ones that have none;" + remedy));
+                    + "data.mine replaces the negatives with mined ones that have none; " + teacher + " after mining"));
             return;
         }
         var format = r.data().train().format();
@@ -237,6 +236,7 @@ public interface RecipeCheck {
                 : "format " + format.id() + " supplies none";
         problems.add(new Problem(c.at("data.train.format"), "data.train.format", "loss '" + loss + "' learns from teacher "
                 + "scores, but the training data's " + supplies + "; use format flagembedding (rows with pos_scores /"
-                + " neg_scores), the fields format's scores / positive_scores / negative_scores, or" + remedy));
+                + " neg_scores, as runner annotate writes them), the fields format's scores / positive_scores /"
+                + " negative_scores, or " + teacher));
     }
 }

@@ -86,7 +86,7 @@ class DistillationTeacherScoresCheckTest {
         assertTrue(p.contains("data.train.format"), p);
         assertTrue(p.contains("loss 'distill_ce' learns from teacher scores"), p);
         assertTrue(p.contains("format mteb supplies none"), p);
-        assertTrue(p.contains("format flagembedding (rows with pos_scores / neg_scores)"), p);
+        assertTrue(p.contains("format flagembedding (rows with pos_scores / neg_scores, as runner annotate writes them)"), p);
         assertTrue(p.contains("data.teacher"), p);
         assertTrue(p.contains("r.yaml:4"), p); // the data.train line
     }
