@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The rerank / embedding server behind {@code runner serve}: TEI ({@code /rerank}, {@code /embed}, {@code /info}),
  * Cohere/Jina as vLLM serves it ({@code /v1/rerank}), OpenAI ({@code /v1/embeddings}), {@code /health} and
- * {@code /metrics}. Requests are tokenized on arrival and batched across requests by one worker per model.
+ * {@code /metrics}. Requests are tokenized on arrival and batched across requests by one worker per model. Served
+ * scores and vectors equal {@code CrossEncoder.predict} / {@code Embedder.encode} on the same inputs bit for bit,
+ * whatever the batch composition: both run each row in a canonical shape of its own ({@code TextVectors.encodeExact}).
  *
  * <pre>{@code
  * try (WinnowServer server = WinnowServer.reranker(CrossEncoder.load(dir), ServerOptions.builder().port(0).build())) {
