@@ -83,6 +83,7 @@ public final class Bench {
             FusedBench.run();
         }
         if (what.equals("modernbert")) ModernBertBench.run(roofline);
+        if (what.equals("serve")) ServeBench.run();
     }
 
     /** One way of computing: a kernel mode in a precision. */

@@ -68,10 +68,11 @@ final class ServeCommand implements Command {
             task = Files.isDirectory(dir.path().resolve("1_Pooling")) || Files.isRegularFile(dir.path().resolve("modules.json"))
                     ? "embed" : "rerank";
         }
-        // the batcher decides batches; the model's own batch size only splits very large ones
+        // listens at once (/health 503 while the model loads); an embedder loaded without normalisation serves
+        // normalize: false as well as normalised vectors (the same bits as a normalising one)
         WinnowServer server = task.equals("embed")
-                ? WinnowServer.embedder(Embedder.load(model, null, true, maxLength, 256, device), options)
-                : WinnowServer.reranker(CrossEncoder.builder(model).optMaxLength(maxLength).optBatchSize(256)
+                ? WinnowServer.loadingEmbedder(() -> Embedder.load(model, null, false, maxLength, 256, device), options)
+                : WinnowServer.loadingReranker(() -> CrossEncoder.builder(model).optMaxLength(maxLength)
                         .optDevice(device).build(), options);
         CountDownLatch stop = new CountDownLatch(1);
         // SIGTERM / Ctrl-C: a signal handler (not a shutdown hook) so the stop is graceful and the exit code 0
@@ -79,6 +80,14 @@ final class ServeCommand implements Command {
             sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.countDown());
         }
         server.start();
+        out.println("listening on http://" + options.host() + ":" + server.port() + " (GET /health: 503 while the model loads)");
+        out.flush();
+        try {
+            server.awaitLoaded();
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
         out.println("serving " + model + " (" + server.task().name().toLowerCase() + ") on http://" + options.host() + ":"
                 + server.port() + (options.apiKey() != null ? " (api key required)" : ""));
         out.flush();

@@ -14,7 +14,7 @@ import java.util.function.Function;
  * back exactly its own rows in its own order.
  */
 final class Batcher<R> implements AutoCloseable {
-    private record Job<R>(List<Encoded> rows, int tokens, CompletableFuture<List<R>> result) {}
+    private record Job<R>(List<WinnowServer.Row> rows, int tokens, CompletableFuture<List<R>> result) {}
 
     /** What the worker saw: the batch sizes and tokens, for metrics. */
     interface Listener {
@@ -22,14 +22,14 @@ final class Batcher<R> implements AutoCloseable {
     }
 
     private final ArrayDeque<Job<R>> queue = new ArrayDeque<>();
-    private final Function<List<Encoded>, List<R>> model;
+    private final Function<List<WinnowServer.Row>, List<R>> model;
     private final int maxTokens;
     private final int maxRequests;
     private final Listener listener;
     private final Thread worker;
     private boolean closed;
 
-    Batcher(String name, Function<List<Encoded>, List<R>> model, int maxTokens, int maxRequests, Listener listener) {
+    Batcher(String name, Function<List<WinnowServer.Row>, List<R>> model, int maxTokens, int maxRequests, Listener listener) {
         this.model = model;
         this.maxTokens = maxTokens;
         this.maxRequests = maxRequests;
@@ -47,9 +47,17 @@ final class Batcher<R> implements AutoCloseable {
         return n;
     }
 
+    private static int rowTokens(List<WinnowServer.Row> rows) {
+        int n = 0;
+        for (WinnowServer.Row r : rows) {
+            n += r.encoded().ids().length;
+        }
+        return n;
+    }
+
     /** Queues one request's rows; the future completes with one result per row, in order. */
-    CompletableFuture<List<R>> submit(List<Encoded> rows) {
-        Job<R> job = new Job<>(rows, tokens(rows), new CompletableFuture<>());
+    CompletableFuture<List<R>> submit(List<WinnowServer.Row> rows) {
+        Job<R> job = new Job<>(rows, rowTokens(rows), new CompletableFuture<>());
         synchronized (queue) {
             if (closed) {
                 job.result.completeExceptionally(new ApiError(503, "unavailable", "the server is shutting down"));
@@ -97,13 +105,13 @@ final class Batcher<R> implements AutoCloseable {
     }
 
     private void run(List<Job<R>> batch) {
-        List<Encoded> rows = new ArrayList<>();
+        List<WinnowServer.Row> rows = new ArrayList<>();
         for (Job<R> j : batch) {
             rows.addAll(j.rows);
         }
         try {
             List<R> out = model.apply(rows);
-            listener.batch(batch.size(), rows.size(), tokens(rows));
+            listener.batch(batch.size(), rows.size(), rowTokens(rows));
             int k = 0;
             for (Job<R> j : batch) {
                 j.result.complete(List.copyOf(out.subList(k, k + j.rows.size())));

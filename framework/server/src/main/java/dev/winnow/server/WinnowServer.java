@@ -22,9 +22,11 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The rerank / embedding server behind {@code runner serve}: TEI ({@code /rerank}, {@code /embed}, {@code /info}),
  * Cohere/Jina as vLLM serves it ({@code /v1/rerank}), OpenAI ({@code /v1/embeddings}), {@code /health} and
- * {@code /metrics}. Requests are tokenized on arrival and batched across requests by one worker per model.
+ * {@code /metrics}. Requests are tokenized on arrival and batched across requests by one worker per model. Served
+ * scores and vectors equal {@code CrossEncoder.predict} / {@code Embedder.encode} on the same inputs bit for bit,
+ * whatever the batch composition: both run each row in a canonical shape of its own ({@code TextVectors.encodeExact}).
  *
  * <pre>{@code
  * try (WinnowServer server = WinnowServer.reranker(CrossEncoder.load(dir), ServerOptions.builder().port(0).build())) {
@@ -48,9 +52,18 @@ public final class WinnowServer implements AutoCloseable {
     /** What the loaded model serves. */
     public enum Task { RERANK, EMBED }
 
+    /** One row for the model: its tokens and, for an embedder, whether its vector is L2-normalised. */
+    record Row(Encoded encoded, boolean normalize) {}
+
     private final ServerOptions options;
-    private final @Nullable CrossEncoder reranker;
-    private final @Nullable Embedder embedder;
+    private final Task task;
+    private final Supplier<? extends AutoCloseable> loader;
+    private final boolean async;
+    private volatile @Nullable CrossEncoder reranker;
+    private volatile @Nullable Embedder embedder;
+    private final CompletableFuture<Void> loaded = new CompletableFuture<>();
+    /** Held by each model batch; tests hold it to keep a request in flight. */
+    final Semaphore modelGate = new Semaphore(1);
     private final Batcher<float[]> batcher;
     private final Metrics metrics;
     private final Semaphore slots;
@@ -60,10 +73,11 @@ public final class WinnowServer implements AutoCloseable {
     private volatile boolean draining;
     private @Nullable Javalin app;
 
-    private WinnowServer(ServerOptions options, @Nullable CrossEncoder reranker, @Nullable Embedder embedder) {
+    private WinnowServer(ServerOptions options, Task task, Supplier<? extends AutoCloseable> loader, boolean async) {
         this.options = options;
-        this.reranker = reranker;
-        this.embedder = embedder;
+        this.task = task;
+        this.loader = loader;
+        this.async = async;
         this.slots = new Semaphore(options.maxConcurrentRequests());
         this.apiKey = options.apiKey() == null ? null : options.apiKey().getBytes(StandardCharsets.UTF_8);
         this.metrics = new Metrics(this::queued, inFlight::get);
@@ -73,16 +87,84 @@ public final class WinnowServer implements AutoCloseable {
 
     /** A server for a cross-encoder or generative reranker; it owns (and closes) the model. */
     public static WinnowServer reranker(CrossEncoder model, ServerOptions options) {
-        return new WinnowServer(options, model, null);
+        return new WinnowServer(options, Task.RERANK, () -> model, false);
     }
 
-    /** A server for an embedding model; it owns (and closes) the model. */
+    /**
+     * An embedding model's server; it owns (and closes) the model. Requests with {@code normalize: false} need an
+     * embedder loaded with {@code normalize = false} (it gives normalised vectors too, the same bits as a normalising
+     * one); a normalising embedder answers them 422.
+     */
     public static WinnowServer embedder(Embedder model, ServerOptions options) {
-        return new WinnowServer(options, null, model);
+        return new WinnowServer(options, Task.EMBED, () -> model, false);
+    }
+
+    /**
+     * A reranker server that listens while {@code loader} loads the model on its own thread ({@link #start}):
+     * /health and the model routes answer 503 until it is loaded, and after a failed load.
+     */
+    public static WinnowServer loadingReranker(Supplier<CrossEncoder> loader, ServerOptions options) {
+        return new WinnowServer(options, Task.RERANK, loader, true);
+    }
+
+    /** As {@link #loadingReranker}, for an embedding model. */
+    public static WinnowServer loadingEmbedder(Supplier<Embedder> loader, ServerOptions options) {
+        return new WinnowServer(options, Task.EMBED, loader, true);
     }
 
     public Task task() {
-        return reranker != null ? Task.RERANK : Task.EMBED;
+        return task;
+    }
+
+    /** Waits until the model is loaded; rethrows what the load threw. */
+    public void awaitLoaded() {
+        try {
+            loaded.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the model loads", e);
+        }
+    }
+
+    private void load() {
+        try {
+            AutoCloseable model = loader.get();
+            if (model instanceof CrossEncoder ce) {
+                reranker = ce;
+            } else {
+                embedder = (Embedder) model;
+            }
+            loaded.complete(null);
+            LOG.info("model loaded: {} ({})", options.modelName(), task);
+        } catch (RuntimeException | Error e) {
+            healthy = false;
+            LOG.error("loading {} failed; /health answers 503", options.modelName(), e);
+            loaded.completeExceptionally(e);
+        }
+    }
+
+    private CrossEncoder reranker() {
+        ready();
+        return java.util.Objects.requireNonNull(reranker);
+    }
+
+    private Embedder embedder() {
+        ready();
+        return java.util.Objects.requireNonNull(embedder);
+    }
+
+    private void ready() {
+        if (!loaded.isDone()) {
+            throw new ApiError(503, "loading", "the model is still loading; retry when GET /health answers 200");
+        }
+        if (loaded.isCompletedExceptionally()) {
+            throw new ApiError(503, "unavailable", "the model failed to load (see the server log)");
+        }
     }
 
     private int queued() {
@@ -94,18 +176,43 @@ public final class WinnowServer implements AutoCloseable {
      * one-element array (the raw score), for an embedder the full vector (Matryoshka truncation is applied per
      * request afterwards, as {@code Embedder.truncated} does it).
      */
-    private List<float[]> runModel(List<Encoded> rows) {
-        List<float[]> out = new ArrayList<>(rows.size());
-        if (reranker != null) {
-            for (float s : reranker.scorer().scoreEncoded(rows)) {
-                out.add(new float[] {s});
+    private List<float[]> runModel(List<Row> rows) {
+        modelGate.acquireUninterruptibly();
+        try {
+            List<float[]> out = new ArrayList<>(rows.size());
+            if (task == Task.RERANK) {
+                List<Encoded> encoded = new ArrayList<>(rows.size());
+                for (Row r : rows) {
+                    encoded.add(r.encoded());
+                }
+                for (float s : reranker().scorer().scoreEncoded(encoded)) {
+                    out.add(new float[] {s});
+                }
+                return out;
             }
-        } else {
-            for (float[] v : embedder.vectors(rows)) {
-                out.add(v);
+            // normalised and raw rows in two calls: a row's vector does not depend on the rows it is computed with
+            float[][] result = new float[rows.size()][];
+            for (boolean normalize : new boolean[] {true, false}) {
+                List<Encoded> encoded = new ArrayList<>();
+                List<Integer> at = new ArrayList<>();
+                for (int i = 0; i < rows.size(); i++) {
+                    if (rows.get(i).normalize() == normalize) {
+                        encoded.add(rows.get(i).encoded());
+                        at.add(i);
+                    }
+                }
+                if (!encoded.isEmpty()) {
+                    float[][] v = embedder().vectors(encoded, normalize);
+                    for (int k = 0; k < v.length; k++) {
+                        result[at.get(k)] = v[k];
+                    }
+                }
             }
+            out.addAll(java.util.Arrays.asList(result));
+            return out;
+        } finally {
+            modelGate.release();
         }
-        return out;
     }
 
     /** Starts listening (port 0: any free port, see {@link #port()}). */
@@ -117,9 +224,10 @@ public final class WinnowServer implements AutoCloseable {
             config.jetty.port = options.port();
             config.routes.before(this::authorize);
             route(config, "GET", "/health", ctx -> {
-                boolean ok = healthy && !draining;
+                boolean ok = healthy && !draining && loaded.isDone();
                 ctx.status(ok ? 200 : 503);
-                send(ctx, JSON.createObjectNode().put("status", ok ? "ok" : draining ? "shutting down" : "failed"));
+                send(ctx, JSON.createObjectNode().put("status", ok ? "ok" : draining ? "shutting down"
+                        : !healthy ? "failed" : "loading"));
             });
             route(config, "GET", "/info", this::info);
             route(config, "GET", "/metrics", ctx -> {
@@ -146,7 +254,14 @@ public final class WinnowServer implements AutoCloseable {
         });
         javalin.start();
         app = javalin;
-        LOG.info("serving {} ({}) on http://{}:{}", options.modelName(), task(), options.host(), javalin.port());
+        LOG.info("listening for {} ({}) on http://{}:{}", options.modelName(), task(), options.host(), javalin.port());
+        if (async) {
+            Thread t = new Thread(this::load, "winnow-model-loader");
+            t.setDaemon(true);
+            t.start();
+        } else {
+            load();
+        }
         return this;
     }
 
@@ -196,6 +311,7 @@ public final class WinnowServer implements AutoCloseable {
         if (draining) {
             throw new ApiError(503, "unavailable", "the server is shutting down");
         }
+        ready();
         if (needs != task()) {
             throw new ApiError(424, "wrong_task", "this server's model is " + (task() == Task.RERANK
                     ? "a reranker: use POST /rerank or /v1/rerank" : "an embedding model: use POST /embed or /v1/embeddings"));
@@ -308,12 +424,71 @@ public final class WinnowServer implements AutoCloseable {
         return out;
     }
 
-    private static void direction(JsonNode body) {
+    /** TEI's truncation_direction: true for left (cut the start of the text), false for right (the default). */
+    private static boolean left(JsonNode body) {
         String d = optionalString(body, "truncation_direction");
-        if (d != null && !d.equalsIgnoreCase("right")) {
-            throw new ApiError(422, "invalid_request", "truncation_direction '" + d
-                    + "' is not supported: Winnow cuts inputs at the end (right)");
+        if (d == null || d.equalsIgnoreCase("right")) {
+            return false;
         }
+        if (d.equalsIgnoreCase("left")) {
+            return true;
+        }
+        throw new ApiError(422, "invalid_request", "field 'truncation_direction' must be left or right, got '" + d + "'");
+    }
+
+    /**
+     * Left truncation of one input that the (right-cutting) tokenizer cut: the longest run of whole words at the
+     * text's end whose encoding fits (found by bisection over word starts), or, when even the last word does not fit,
+     * the longest run of its last characters. The query, instruction, prompt and special tokens stay; the result is
+     * marked truncated. When even the empty text does not fit (a query over the max length) the right cut stays.
+     */
+    private static Encoded cutLeft(String text, Encoded rightCut, java.util.function.Function<String, Encoded> encode) {
+        if (encode.apply("").truncated()) {
+            return rightCut;
+        }
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < text.length(); i++) {
+            if (!Character.isWhitespace(text.charAt(i)) && (i == 0 || Character.isWhitespace(text.charAt(i - 1)))) {
+                starts.add(i);
+            }
+        }
+        // starts.get(0) is known not to fit (the whole text was cut); find the first word start that fits
+        int lo = 1;
+        int hi = starts.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (encode.apply(text.substring(starts.get(mid))).truncated()) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        int begin;
+        if (lo < starts.size()) {
+            begin = starts.get(lo);
+        } else { // the last word alone is too long: its shortest cut start that fits, by characters
+            int clo = starts.isEmpty() ? 0 : starts.get(starts.size() - 1);
+            int chi = text.length();
+            while (clo < chi) {
+                int mid = start(text, (clo + chi) >>> 1);
+                if (mid >= chi) {
+                    break;
+                }
+                if (encode.apply(text.substring(mid)).truncated()) {
+                    clo = mid + 1;
+                } else {
+                    chi = mid;
+                }
+            }
+            begin = chi;
+        }
+        Encoded e = encode.apply(text.substring(Math.min(begin, text.length())));
+        return new Encoded(e.ids(), e.typeIds(), true);
+    }
+
+    /** {@code i} moved off the low half of a surrogate pair. */
+    private static int start(String text, int i) {
+        return i > 0 && i < text.length() && Character.isLowSurrogate(text.charAt(i)) ? i + 1 : i;
     }
 
     /** Counts truncations; refuses them (413) when the request says truncate: false. */
@@ -332,7 +507,11 @@ public final class WinnowServer implements AutoCloseable {
         metrics.truncated.inc(cut);
     }
 
-    private List<float[]> await(List<Encoded> rows) throws Exception {
+    private List<float[]> await(List<Encoded> encoded, boolean normalize) throws Exception {
+        List<Row> rows = new ArrayList<>(encoded.size());
+        for (Encoded e : encoded) {
+            rows.add(new Row(e, normalize));
+        }
         try {
             return batcher.submit(rows).get();
         } catch (ExecutionException e) {
@@ -348,14 +527,24 @@ public final class WinnowServer implements AutoCloseable {
     /** Raw scores of one request's documents, in order, and the tokens they took. */
     private record Scored(float[] scores, int tokens) {}
 
-    private Scored rerankScores(String query, List<String> docs, @Nullable String instruction, boolean truncate) throws Exception {
+    private Scored rerankScores(String query, List<String> docs, @Nullable String instruction, boolean truncate, boolean left)
+            throws Exception {
         List<TemplateInput> pairs = new ArrayList<>(docs.size());
         for (String d : docs) {
             pairs.add(new TemplateInput(query, d, instruction));
         }
-        List<Encoded> rows = reranker.scorer().render(pairs);
-        checkTruncation(rows, truncate, reranker.scorer().maxLength());
-        List<float[]> out = await(rows);
+        var scorer = reranker().scorer();
+        List<Encoded> rows = new ArrayList<>(scorer.render(pairs));
+        checkTruncation(rows, truncate, scorer.maxLength());
+        if (left) {
+            for (int i = 0; i < rows.size(); i++) {
+                if (rows.get(i).truncated()) {
+                    rows.set(i, cutLeft(docs.get(i), rows.get(i),
+                            d -> scorer.render(List.of(new TemplateInput(query, d, instruction))).get(0)));
+                }
+            }
+        }
+        List<float[]> out = await(rows, false);
         float[] scores = new float[out.size()];
         for (int i = 0; i < scores.length; i++) {
             scores[i] = out.get(i)[0];
@@ -380,10 +569,10 @@ public final class WinnowServer implements AutoCloseable {
         known(body, "query", "texts", "truncate", "truncation_direction", "raw_scores", "return_text", "instruction");
         String query = string(body, "query");
         List<String> texts = strings(body, "texts", false);
-        direction(body);
+        boolean left = left(body);
         boolean raw = bool(body, "raw_scores", false);
         boolean returnText = bool(body, "return_text", false);
-        float[] scores = rerankScores(query, texts, optionalString(body, "instruction"), bool(body, "truncate", true)).scores();
+        float[] scores = rerankScores(query, texts, optionalString(body, "instruction"), bool(body, "truncate", true), left).scores();
         ArrayNode out = JSON.createArrayNode();
         for (int i : byScore(scores)) {
             ObjectNode r = out.addObject().put("index", i).put("score", raw ? scores[i] : sigmoid(scores[i]));
@@ -403,7 +592,7 @@ public final class WinnowServer implements AutoCloseable {
             throw new ApiError(422, "invalid_request", "field 'top_n' must be at least 1");
         }
         boolean returnDocs = bool(body, "return_documents", false);
-        Scored scored = rerankScores(query, docs, optionalString(body, "instruction"), bool(body, "truncate", true));
+        Scored scored = rerankScores(query, docs, optionalString(body, "instruction"), bool(body, "truncate", true), false);
         float[] scores = scored.scores();
         ObjectNode out = JSON.createObjectNode().put("id", "rerank-" + UUID.randomUUID()).put("model", options.modelName());
         ArrayNode results = out.putArray("results");
@@ -423,8 +612,9 @@ public final class WinnowServer implements AutoCloseable {
     /** Vectors of one request's texts, in order, and the tokens they took. */
     private record Vectors(float[][] vectors, int tokens) {}
 
-    private Vectors embedVectors(List<String> texts, @Nullable String promptName, boolean truncate, int dimensions, boolean normalize)
-            throws Exception {
+    private Vectors embedVectors(List<String> texts, @Nullable String promptName, boolean truncate, int dimensions, boolean normalize,
+            boolean left) throws Exception {
+        Embedder embedder = embedder();
         String prompt = "";
         if (promptName != null) {
             prompt = switch (promptName) {
@@ -434,13 +624,21 @@ public final class WinnowServer implements AutoCloseable {
                         + "' is not one of the model's prompts: query, document");
             };
         }
-        if (!normalize) {
-            throw new ApiError(422, "invalid_request", "normalize: false is not supported: this server's embedder returns"
-                    + " L2-normalised vectors (as Embedder.encode does)");
+        if (!normalize && embedder.normalizes()) {
+            throw new ApiError(422, "invalid_request", "normalize: false needs an embedder loaded with normalize = false"
+                    + " (runner serve loads it so); this server's embedder normalises inside the model");
         }
-        List<Encoded> rows = embedder.tokenize(texts, prompt);
+        List<Encoded> rows = new ArrayList<>(embedder.tokenize(texts, prompt));
         checkTruncation(rows, truncate, embedder.maxLength());
-        List<float[]> out = await(rows);
+        if (left) {
+            String p = prompt;
+            for (int i = 0; i < rows.size(); i++) {
+                if (rows.get(i).truncated()) {
+                    rows.set(i, cutLeft(texts.get(i), rows.get(i), t -> embedder.tokenize(List.of(t), p).get(0)));
+                }
+            }
+        }
+        List<float[]> out = await(rows, normalize);
         float[][] vectors = new float[out.size()][];
         for (int i = 0; i < vectors.length; i++) {
             float[] v = out.get(i);
@@ -451,7 +649,7 @@ public final class WinnowServer implements AutoCloseable {
                 }
                 v = java.util.Arrays.copyOf(v, dimensions);
             }
-            vectors[i] = dimensions > 0 ? normalized(v) : v;
+            vectors[i] = dimensions > 0 && normalize ? normalized(v) : v;
         }
         return new Vectors(vectors, Batcher.tokens(rows));
     }
@@ -481,9 +679,9 @@ public final class WinnowServer implements AutoCloseable {
     private Object teiEmbed(JsonNode body) throws Exception {
         known(body, "inputs", "normalize", "truncate", "truncation_direction", "prompt_name", "dimensions");
         List<String> inputs = strings(body, "inputs", true);
-        direction(body);
+        boolean left = left(body);
         Vectors v = embedVectors(inputs, optionalString(body, "prompt_name"), bool(body, "truncate", true),
-                dimensions(body), bool(body, "normalize", true));
+                dimensions(body), bool(body, "normalize", true), left);
         return v.vectors();
     }
 
@@ -494,7 +692,7 @@ public final class WinnowServer implements AutoCloseable {
         if (format != null && !format.equals("float") && !format.equals("base64")) {
             throw new ApiError(422, "invalid_request", "field 'encoding_format' must be float or base64, got '" + format + "'");
         }
-        Vectors v = embedVectors(inputs, optionalString(body, "prompt_name"), true, dimensions(body), true);
+        Vectors v = embedVectors(inputs, optionalString(body, "prompt_name"), true, dimensions(body), true, false);
         ObjectNode out = JSON.createObjectNode().put("object", "list");
         ArrayNode data = out.putArray("data");
         for (int i = 0; i < v.vectors().length; i++) {
@@ -521,7 +719,7 @@ public final class WinnowServer implements AutoCloseable {
     private void info(Context ctx) {
         ObjectNode out = JSON.createObjectNode().put("model_id", options.modelName())
                 .put("model_type", task() == Task.RERANK ? "reranker" : "embedding")
-                .put("max_input_length", task() == Task.RERANK ? reranker.scorer().maxLength() : embedder.maxLength())
+                .put("max_input_length", task() == Task.RERANK ? reranker().scorer().maxLength() : embedder().maxLength())
                 .put("max_batch_tokens", options.maxBatchTokens())
                 .put("max_batch_requests", options.maxBatchRequests())
                 .put("max_concurrent_requests", options.maxConcurrentRequests())
@@ -604,12 +802,19 @@ public final class WinnowServer implements AutoCloseable {
             app.stop();
             app = null;
         }
-        batcher.close();
-        if (reranker != null) {
-            reranker.close();
+        try {
+            loaded.get(Math.max(1, deadline - System.currentTimeMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (Exception ignored) {
+            // a failed or still running load: nothing to wait for (a load still running keeps its model)
         }
-        if (embedder != null) {
-            embedder.close();
+        batcher.close();
+        CrossEncoder r = reranker;
+        if (r != null) {
+            r.close();
+        }
+        Embedder e = embedder;
+        if (e != null) {
+            e.close();
         }
     }
 }

@@ -44,7 +44,8 @@ class ServerTest {
         rerankServer = WinnowServer.reranker(CrossEncoder.builder(MINILM).optMaxLength(32).optDevice("cpu").build(),
                 ServerOptions.builder().port(0).maxClientBatchSize(50).payloadLimit(20_000).maxBatchTokens(2048)
                         .maxConcurrentRequests(64).modelName("minilm").build()).start();
-        embedServer = WinnowServer.embedder(Embedder.load(MINILM, null, true, 32, 32, "cpu"),
+        // loaded as runner serve loads it: without normalisation, normalising per request
+        embedServer = WinnowServer.embedder(Embedder.load(MINILM, null, false, 32, 32, "cpu"),
                 ServerOptions.builder().port(0).apiKey(KEY).modelName("minilm").build()).start();
         refReranker = CrossEncoder.builder(MINILM).optMaxLength(32).optDevice("cpu").build();
         refEmbedder = Embedder.load(MINILM, null, true, 32, 32, "cpu");
@@ -61,7 +62,11 @@ class ServerTest {
     record Reply(int status, JsonNode body, HttpResponse<String> raw) {}
 
     static Reply call(WinnowServer s, String method, String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path));
+        return call(s, s.port(), method, path, body, headers);
+    }
+
+    static Reply call(WinnowServer s, int port, String method, String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
         if (headers.length > 0) {
             b.headers(headers);
         }
@@ -103,14 +108,14 @@ class ServerTest {
         double last = Double.MAX_VALUE;
         for (JsonNode row : r.body()) {
             int i = row.get("index").asInt();
-            assertEquals(sigmoid(ref[i]), row.get("score").floatValue(), 2e-6);
+            assertEquals(sigmoid(ref[i]), row.get("score").floatValue());
             assertEquals(texts.get(i), row.get("text").asText());
             assertTrue(row.get("score").asDouble() <= last);
             last = row.get("score").asDouble();
         }
         Reply raw = post(rerankServer, "/rerank", Map.of("query", "roman emperors", "texts", texts, "raw_scores", true));
         for (JsonNode row : raw.body()) {
-            assertEquals(ref[row.get("index").asInt()], row.get("score").floatValue(), 2e-5);
+            assertEquals(ref[row.get("index").asInt()], row.get("score").floatValue());
             assertFalse(row.has("text"));
         }
     }
@@ -128,7 +133,7 @@ class ServerTest {
         float[] ref = refReranker.predict(docs.stream().map(t -> new TextPair("roman emperors", t)).toList());
         for (JsonNode row : results) {
             int i = row.get("index").asInt();
-            assertEquals(sigmoid(ref[i]), row.get("relevance_score").floatValue(), 2e-6);
+            assertEquals(sigmoid(ref[i]), row.get("relevance_score").floatValue());
             assertEquals(docs.get(i), row.get("document").get("text").asText());
         }
         assertTrue(r.body().get("usage").get("total_tokens").asInt() > 10);
@@ -156,7 +161,7 @@ class ServerTest {
                     for (JsonNode row : r.body()) {
                         float got = row.get("score").floatValue();
                         float want = ref[row.get("index").asInt()];
-                        if (Math.abs(got - want) > 2e-5) {
+                        if (Float.floatToIntBits(got) != Float.floatToIntBits(want)) {
                             return "request " + seed + " index " + row.get("index") + ": " + got + " vs " + want;
                         }
                     }
@@ -176,6 +181,118 @@ class ServerTest {
         assertTrue(metrics.contains("winnow_queue_size"), metrics);
         assertTrue(metrics.contains("winnow_inputs_truncated_total"), metrics);
         assertTrue(metrics.contains("winnow_request_duration_seconds_bucket"), metrics);
+    }
+
+    /**
+     * The in-process APIs themselves: a row's score and vector are the same bits whether it is computed alone, with
+     * the whole list, or in any other grouping (what lets the server merge requests and still equal predict).
+     */
+    @Test
+    void predictAndEncodeDoNotDependOnTheirNeighbours() {
+        List<String> d = docs(14, 3);
+        List<TextPair> pairs = d.stream().map(t -> new TextPair("which emperor", t)).toList();
+        float[] all = refReranker.predict(pairs);
+        float[][] vectors = refEmbedder.encode(d);
+        for (int chunk : new int[] {1, 5}) {
+            for (int start = 0; start < d.size(); start += chunk) {
+                int end = Math.min(d.size(), start + chunk);
+                float[] part = refReranker.predict(pairs.subList(start, end));
+                float[][] partVectors = refEmbedder.encode(d.subList(start, end));
+                for (int i = start; i < end; i++) {
+                    assertEquals(all[i], part[i - start], "pair " + i + " in chunks of " + chunk);
+                    assertArrayEquals(vectors[i], partVectors[i - start], "text " + i + " in chunks of " + chunk);
+                }
+            }
+        }
+    }
+
+    /** The longest word-aligned suffix of {@code words} whose encoding {@code fits}: what left truncation keeps. */
+    static String keptSuffix(String[] words, java.util.function.Predicate<String> fits) {
+        String best = "";
+        for (int k = 1; k <= words.length; k++) {
+            String s = String.join(" ", java.util.Arrays.copyOfRange(words, words.length - k, words.length));
+            if (!fits.test(s)) {
+                break;
+            }
+            best = s;
+        }
+        return best;
+    }
+
+    /** truncation_direction left keeps the end of the document: its score is predict on that end, not on the start. */
+    @Test
+    void leftTruncationKeepsTheEndOfTheText() throws Exception {
+        String doc = "bread ".repeat(40) + "augustus was the first roman emperor and ruled rome for forty years";
+        String q = "roman emperors";
+        String[] words = doc.split(" ");
+        String kept = keptSuffix(words, s -> !refReranker.scorer().render(List.of(new dev.winnow.api.text.TemplateInput(q, s, null)))
+                .get(0).truncated());
+        assertTrue(kept.endsWith("forty years") && kept.split(" ").length > 10 && kept.split(" ").length < words.length, kept);
+        float want = refReranker.predict(List.of(new TextPair(q, kept)))[0];
+        Reply left = post(rerankServer, "/rerank", Map.of("query", q, "texts", List.of(doc, "bread"), "raw_scores", true,
+                "truncation_direction", "left"));
+        assertEquals(200, left.status(), left.raw().body());
+        Reply right = post(rerankServer, "/rerank", Map.of("query", q, "texts", List.of(doc, "bread"), "raw_scores", true,
+                "truncation_direction", "right"));
+        float[] ref = refReranker.predict(List.of(new TextPair(q, doc), new TextPair(q, "bread")));
+        for (JsonNode row : left.body()) {
+            assertEquals(row.get("index").asInt() == 0 ? want : ref[1], row.get("score").floatValue());
+        }
+        for (JsonNode row : right.body()) {
+            assertEquals(ref[row.get("index").asInt()], row.get("score").floatValue());
+        }
+        assertTrue(Math.abs(want - ref[0]) > 1e-3, "the kept end scores differently from the kept start");
+        Reply refused = post(rerankServer, "/rerank", Map.of("query", q, "texts", List.of(doc), "truncation_direction", "left",
+                "truncate", false));
+        assertEquals(413, refused.status());
+        assertEquals(422, post(rerankServer, "/rerank", Map.of("query", q, "texts", List.of(doc), "truncation_direction", "middle")).status());
+
+        String[] textWords = ("pancakes ".repeat(40) + "the universe is about fourteen billion years old").split(" ");
+        String text = String.join(" ", textWords);
+        String keptText = keptSuffix(textWords, s -> !refEmbedder.tokenize(List.of(s), "").get(0).truncated());
+        assertTrue(keptText.endsWith("years old") && keptText.startsWith("pancakes"), keptText);
+        Reply embedLeft = post(embedServer, "/embed", Map.of("inputs", text, "truncation_direction", "left"));
+        assertEquals(200, embedLeft.status(), embedLeft.raw().body());
+        assertArrayEquals(refEmbedder.encode(List.of(keptText))[0], JSON.convertValue(embedLeft.body().get(0), float[].class));
+        Reply embedRight = post(embedServer, "/embed", Map.of("inputs", text));
+        assertArrayEquals(refEmbedder.encode(List.of(text))[0], JSON.convertValue(embedRight.body().get(0), float[].class));
+    }
+
+    /** normalize: false gives the raw pooled vector (its direction is encode's, its norm is not 1); true gives encode's bits. */
+    @Test
+    void embedNormalizeFalseGivesRawPooledVectors() throws Exception {
+        List<String> texts = List.of("How old is the universe?", "short");
+        float[][] normalized = refEmbedder.encode(texts);
+        float[][] raw;
+        try (Embedder rawRef = Embedder.load(MINILM, null, false, 32, 32, "cpu")) {
+            raw = rawRef.encode(texts);
+        }
+        Reply r = post(embedServer, "/embed", Map.of("inputs", texts, "normalize", false));
+        assertEquals(200, r.status(), r.raw().body());
+        for (int i = 0; i < texts.size(); i++) {
+            float[] got = JSON.convertValue(r.body().get(i), float[].class);
+            assertArrayEquals(raw[i], got);
+            double norm = 0;
+            for (float x : got) {
+                norm += (double) x * x;
+            }
+            norm = Math.sqrt(norm);
+            assertTrue(Math.abs(norm - 1) > 0.1, "raw norm " + norm);
+            for (int j = 0; j < got.length; j++) {
+                assertEquals(normalized[i][j], got[j] / norm, 1e-6);
+            }
+        }
+        Reply cut = post(embedServer, "/embed", Map.of("inputs", texts, "normalize", false, "dimensions", 64));
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(java.util.Arrays.copyOf(raw[i], 64), JSON.convertValue(cut.body().get(i), float[].class));
+        }
+        // a server given a normalising embedder cannot un-normalise: it says so
+        try (WinnowServer s = WinnowServer.embedder(Embedder.load(MINILM, null, true, 32, 32, "cpu"),
+                ServerOptions.builder().port(0).build()).start()) {
+            Reply refused = call(s, "POST", "/embed", "{\"inputs\":\"a\",\"normalize\":false}");
+            assertEquals(422, refused.status());
+            assertTrue(refused.body().get("error").asText().contains("normalize = false"), refused.raw().body());
+        }
     }
 
     @Test
@@ -245,10 +362,10 @@ class ServerTest {
         Reply tei = post(embedServer, "/embed", Map.of("inputs", texts));
         assertEquals(200, tei.status(), tei.raw().body());
         for (int i = 0; i < texts.size(); i++) {
-            assertArrayEquals(ref[i], JSON.convertValue(tei.body().get(i), float[].class), 2e-6f);
+            assertArrayEquals(ref[i], JSON.convertValue(tei.body().get(i), float[].class));
         }
         Reply single = post(embedServer, "/embed", Map.of("inputs", "short"));
-        assertArrayEquals(ref[2], JSON.convertValue(single.body().get(0), float[].class), 2e-6f);
+        assertArrayEquals(ref[2], JSON.convertValue(single.body().get(0), float[].class));
 
         float[][] ref64 = refEmbedder.truncated(64).encode(texts);
         Reply oa = post(embedServer, "/v1/embeddings", Map.of("input", texts, "model", "minilm", "dimensions", 64));
@@ -258,7 +375,7 @@ class ServerTest {
             JsonNode d = oa.body().get("data").get(i);
             assertEquals("embedding", d.get("object").asText());
             assertEquals(i, d.get("index").asInt());
-            assertArrayEquals(ref64[i], JSON.convertValue(d.get("embedding"), float[].class), 2e-6f);
+            assertArrayEquals(ref64[i], JSON.convertValue(d.get("embedding"), float[].class));
         }
         assertTrue(oa.body().get("usage").get("prompt_tokens").asInt() > 5);
         Reply b64 = post(embedServer, "/v1/embeddings", Map.of("input", "short", "encoding_format", "base64"));
@@ -266,7 +383,7 @@ class ServerTest {
                 .order(ByteOrder.LITTLE_ENDIAN);
         float[] decoded = new float[384];
         buf.asFloatBuffer().get(decoded);
-        assertArrayEquals(ref[2], decoded, 2e-6f);
+        assertArrayEquals(ref[2], decoded);
         assertEquals(424, post(embedServer, "/v1/rerank", Map.of("query", "q", "documents", List.of("a"))).status());
         assertEquals(422, post(embedServer, "/v1/embeddings", Map.of("input", "a", "encoding_format", "int8")).status());
         assertEquals(422, post(embedServer, "/embed", Map.of("inputs", "a", "dimensions", 1000)).status());
@@ -280,7 +397,7 @@ class ServerTest {
     @Test
     void boundedLoadLosesNothingAndHoldsMemoryFlat() throws Exception {
         int clients = 8;
-        int perClient = 25;
+        int perClient = 15;
         List<String> d = docs(6, 5);
         float[] ref = refReranker.predict(d.stream().map(t -> new TextPair("load", t)).toList());
         Runnable round = () -> {};
@@ -300,7 +417,7 @@ class ServerTest {
                         boolean[] seen = new boolean[d.size()];
                         for (JsonNode row : r.body()) {
                             int idx = row.get("index").asInt();
-                            if (seen[idx] || Math.abs(row.get("score").floatValue() - ref[idx]) > 2e-5) {
+                            if (seen[idx] || Float.floatToIntBits(row.get("score").floatValue()) != Float.floatToIntBits(ref[idx])) {
                                 errors++;
                             }
                             seen[idx] = true;

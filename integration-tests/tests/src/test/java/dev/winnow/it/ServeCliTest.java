@@ -87,9 +87,12 @@ class ServeCliTest {
                 float[] ref = ce.scorer().score(List.of(new TemplateInput("apple", "a red fruit", INSTRUCTION),
                         new TemplateInput("apple", "a truck", INSTRUCTION)));
                 for (JsonNode row : rows) {
-                    assertEquals(ref[row.get("index").asInt()], row.get("score").floatValue(), 2e-5);
+                    assertEquals(ref[row.get("index").asInt()], row.get("score").floatValue()); // bit-equal
                 }
             }
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode(), health.body());
             HttpResponse<String> unauthorized = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/info")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(401, unauthorized.statusCode());

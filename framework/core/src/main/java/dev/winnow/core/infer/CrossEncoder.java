@@ -35,7 +35,9 @@ import java.util.List;
  * }
  * }</pre>
  *
- * Scores are raw logits; {@link #predict(List, boolean)} with {@code sigmoid = true} maps them to (0, 1).
+ * Scores are raw logits; {@link #predict(List, boolean)} with {@code sigmoid = true} maps them to (0, 1). A pair's
+ * score does not depend on the other pairs in the call, to the bit ({@link TextVectors#encodeExact}), so
+ * {@code runner serve}, which batches requests together, returns exactly what {@code predict} returns.
  */
 public final class CrossEncoder implements AutoCloseable {
     private final NDManager manager;
@@ -134,6 +136,10 @@ public final class CrossEncoder implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Unused by {@link #predict}, which runs every pair in canonical 4-row batches so that its score does not
+         * depend on the other pairs ({@link TextVectors#encodeExact}); kept so existing callers compile.
+         */
         public Builder optBatchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;
@@ -179,7 +185,7 @@ public final class CrossEncoder implements AutoCloseable {
                 }
                 WinnowModel model = loader.load(dir, "auto", options, manager);
                 TextModel text = TextModel.of(model, tokenizer, maxLength);
-                return new CrossEncoder(manager, model, tokenizer, new PairScorer(text, t, batchSize, manager));
+                return new CrossEncoder(manager, model, tokenizer, new PairScorer(text, t, batchSize, manager, true));
             } catch (RuntimeException e) {
                 manager.close();
                 throw e;

@@ -35,10 +35,12 @@ public final class Embedder implements AutoCloseable {
     private final String documentPrompt;
     private final int dimensions;
     private final boolean owner;
+    private final boolean normalizes;
     private final TruncationCounter truncation = new TruncationCounter();
 
     private Embedder(NDManager manager, TextModel text, int batchSize, String queryPrompt,
-            String documentPrompt, int dimensions, boolean owner) {
+            String documentPrompt, int dimensions, boolean owner, boolean normalizes) {
+        this.normalizes = normalizes;
         this.manager = manager;
         this.text = text;
         this.batchSize = batchSize;
@@ -67,7 +69,7 @@ public final class Embedder implements AutoCloseable {
             HfTokenizer tokenizer = HfTokenizer.load(dir.tokenizerDir());
             JsonNode prompts = readJson(dir.path().resolve("config_sentence_transformers.json")).path("prompts");
             return new Embedder(manager, TextModel.of(model, tokenizer, maxLength), batchSize,
-                    prompts.path("query").asText(""), prompts.path("document").asText(""), 0, true);
+                    prompts.path("query").asText(""), prompts.path("document").asText(""), 0, true, normalize);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -106,7 +108,7 @@ public final class Embedder implements AutoCloseable {
         if (dimensions < 1) {
             throw new UserException("Matryoshka dimensions must be at least 1, got " + dimensions);
         }
-        return new Embedder(manager, text, batchSize, queryPrompt, documentPrompt, dimensions, false);
+        return new Embedder(manager, text, batchSize, queryPrompt, documentPrompt, dimensions, false, normalizes);
     }
 
     private float[][] encode(List<String> texts, String prompt) {
@@ -127,15 +129,35 @@ public final class Embedder implements AutoCloseable {
         return encoded;
     }
 
-    /** One vector per tokenized text, in order ({@code encode(texts) == vectors(tokenize(texts, ""))}). */
+    /**
+     * One vector per tokenized text, in order ({@code encode(texts) == vectors(tokenize(texts, ""))}); each text's
+     * vector does not depend on the other texts in the call, to the bit ({@link TextVectors#encodeExact}).
+     */
     public float[][] vectors(List<Encoded> encoded) {
-        float[][] out = TextVectors.encode(text, encoded, batchSize, manager, false);
+        return vectors(encoded, normalizes);
+    }
+
+    /**
+     * As {@link #vectors(List)}, L2-normalised or not. An embedder loaded with {@code normalize = false} can give
+     * both: normalising here runs the same operation on the same rows as the model's own normalisation, so the
+     * normalised vectors equal those of an embedder loaded with {@code normalize = true}, to the bit.
+     */
+    public float[][] vectors(List<Encoded> encoded, boolean normalize) {
+        if (normalizes && !normalize) {
+            throw new UserException("this embedder was loaded with normalize = true: its vectors are normalised inside"
+                    + " the model; load it with normalize = false to get raw pooled vectors");
+        }
+        float[][] out = TextVectors.encodeExact(text, encoded, manager, normalize && !normalizes);
         if (dimensions > 0) {
             for (int i = 0; i < out.length; i++) {
                 if (dimensions > out[i].length) {
                     throw new UserException("cannot truncate " + out[i].length + "-dimensional embeddings to " + dimensions);
                 }
                 float[] v = java.util.Arrays.copyOf(out[i], dimensions);
+                if (!normalize) {
+                    out[i] = v;
+                    continue;
+                }
                 double norm = 0;
                 for (float x : v) {
                     norm += (double) x * x;
@@ -148,6 +170,11 @@ public final class Embedder implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Whether the model itself L2-normalises ({@code normalize} at load). */
+    public boolean normalizes() {
+        return normalizes;
     }
 
     /** The prompt {@link #encodeDocuments} puts before each document. */

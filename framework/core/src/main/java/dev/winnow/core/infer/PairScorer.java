@@ -19,13 +19,24 @@ public final class PairScorer implements Scorer {
     private final PromptTemplate template;
     private final int batchSize;
     private final NDManager manager;
+    private final boolean exact;
     private final TruncationCounter truncation = new TruncationCounter();
 
     public PairScorer(TextModel model, PromptTemplate template, int batchSize, NDManager manager) {
+        this(model, template, batchSize, manager, false);
+    }
+
+    /**
+     * @param exact every pair's score independent of the other pairs in the call, to the bit
+     *     ({@link TextVectors#encodeExact}: {@code CrossEncoder} and {@code runner serve}); else batches of
+     *     {@code batchSize} by length (evaluation during training)
+     */
+    public PairScorer(TextModel model, PromptTemplate template, int batchSize, NDManager manager, boolean exact) {
         this.model = model;
         this.template = template;
         this.batchSize = batchSize;
         this.manager = manager;
+        this.exact = exact;
     }
 
     @Override
@@ -50,7 +61,8 @@ public final class PairScorer implements Scorer {
     /** One score per rendered pair, in order ({@code score(pairs) == scoreEncoded(render(pairs))}). */
     public float[] scoreEncoded(List<Encoded> encoded) {
         // one output row per pair: its score (the first logit when the head has several)
-        float[][] rows = TextVectors.encode(model, encoded, batchSize, manager, false);
+        float[][] rows = exact ? TextVectors.encodeExact(model, encoded, manager, false)
+                : TextVectors.encode(model, encoded, batchSize, manager, false);
         float[] out = new float[encoded.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = rows[i][0];

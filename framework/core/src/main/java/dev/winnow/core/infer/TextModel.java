@@ -25,6 +25,11 @@ public record TextModel(WinnowModel model, HfTokenizer tokenizer, int maxLength)
         return Batches.pad(inputs, tokenizer.padId(), tokenizer.padLeft(), scope);
     }
 
+    /** The model's output for a batch of encoded inputs padded to {@code length} tokens. */
+    public NDArray forward(List<Encoded> inputs, int length, NDManager scope, boolean training) {
+        return model.forward(Batches.pad(inputs, tokenizer.padId(), tokenizer.padLeft(), length, scope), training);
+    }
+
     /** The model's output for a batch of encoded inputs. */
     public NDArray forward(List<Encoded> inputs, NDManager scope, boolean training) {
         return model.forward(pad(inputs, scope), training);
