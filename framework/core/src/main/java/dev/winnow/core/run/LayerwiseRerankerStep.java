@@ -20,6 +20,7 @@ import dev.winnow.core.train.TrainLoop;
 import dev.winnow.nn.Ops;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The training step of a layerwise reranker ({@link LayerwiseModel}, FlagEmbedding's
@@ -112,19 +113,29 @@ public final class LayerwiseRerankerStep {
         for (int l = 0; l < layers.size(); l++) {
             grids.add(all.get(l).get(index).reshape(shape));
         }
+        NDArray total = loss(loss, grids, labelArray, maskArray, teacherArray);
+        return new TrainLoop.StepLoss(total, pairs.size(), tokens);
+    }
+
+    /**
+     * The layerwise loss of per-layer score grids {@code [groups, width]} (lowest layer first): {@code loss} on each,
+     * plus, unless it is a {@link DistillationLoss}, the last grid's detached group softmax distilled into each earlier
+     * grid.
+     */
+    public static NDArray loss(RankingLoss loss, List<NDArray> grids, NDArray labels, NDArray mask, @Nullable NDArray teacher) {
         NDArray total = null;
         for (NDArray grid : grids) {
-            NDArray term = loss.compute(new RankingBatch(grid, labelArray, maskArray, teacherArray));
+            NDArray term = loss.compute(new RankingBatch(grid, labels, mask, teacher));
             total = total == null ? term : total.add(term);
         }
-        if (!distil) {
-            NDArray teacherProbs = maskedLogSoftmax(grids.get(grids.size() - 1).stopGradient(), maskArray).exp().mul(maskArray);
+        if (!(loss instanceof DistillationLoss)) {
+            NDArray teacherProbs = maskedLogSoftmax(grids.get(grids.size() - 1).stopGradient(), mask).exp().mul(mask);
             for (int l = 0; l < grids.size() - 1; l++) {
-                NDArray student = maskedLogSoftmax(grids.get(l), maskArray);
+                NDArray student = maskedLogSoftmax(grids.get(l), mask);
                 total = total.add(student.mul(teacherProbs).sum(new int[] {1}).mean().neg());
             }
         }
-        return new TrainLoop.StepLoss(total, pairs.size(), tokens);
+        return total;
     }
 
     /** Log-softmax over each group's real entries; padded entries come out as 0 (they are multiplied by a 0 weight). */
