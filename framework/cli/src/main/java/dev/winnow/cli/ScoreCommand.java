@@ -39,12 +39,13 @@ final class ScoreCommand implements Command {
     public String help() {
         return """
                 runner score --model <dir|hub-id|maven:...> --input <in.jsonl> --output <out.jsonl>
-                             [--max-length 512] [--batch-size 32] [--sigmoid] [--device auto]
+                             [--max-length 512] [--batch-size 32] [--sigmoid] [--device auto] [--cutoff-layer N]
 
                 Each output line is the input row plus "score" ({query, document} rows) or "scores" (aligned with
                 {query, documents[]}); a row's "instruction" goes to templates that take one (qwen3-reranker), else
                 the template's default; unknown row fields are kept and reported as warnings; {text} rows get "embedding" from an embedding model. Rows are scored in
-                batches of similar length; order is kept.""";
+                batches of similar length; order is kept. --cutoff-layer N scores a layerwise reranker
+                (bge-reranker-v2-minicpm-layerwise) with layer N's head and stops its forward pass there.""";
     }
 
     /** Whether the input holds {text} rows (embedding) rather than {query, ...} rows (reranking). */
@@ -103,7 +104,8 @@ final class ScoreCommand implements Command {
 
     @Override
     public int run(List<String> raw, PrintStream out) {
-        Args args = Args.parse(name(), raw, Set.of("model", "input", "output", "max-length", "batch-size", "device"), Set.of("sigmoid"));
+        Args args = Args.parse(name(), raw, Set.of("model", "input", "output", "max-length", "batch-size", "device", "cutoff-layer"),
+                Set.of("sigmoid"));
         Path input = Path.of(args.required("input"));
         Path output = Path.of(args.required("output"));
         if (!Files.isRegularFile(input)) {
@@ -114,8 +116,16 @@ final class ScoreCommand implements Command {
         if (firstRowHasText(input)) {
             return embed(args, input, output, maxLength, batch, out);
         }
-        try (CrossEncoder ce = CrossEncoder.builder(args.required("model")).optMaxLength(maxLength).optBatchSize(batch)
-                .optDevice(args.option("device") == null ? "auto" : args.option("device")).build()) {
+        CrossEncoder.Builder builder = CrossEncoder.builder(args.required("model")).optMaxLength(maxLength).optBatchSize(batch)
+                .optDevice(args.option("device") == null ? "auto" : args.option("device"));
+        if (args.option("cutoff-layer") != null) {
+            try {
+                builder.optCutoffLayer(Integer.parseInt(args.option("cutoff-layer")));
+            } catch (NumberFormatException e) {
+                throw new UserException("runner score: --cutoff-layer must be a layer number, found '" + args.option("cutoff-layer") + "'");
+            }
+        }
+        try (CrossEncoder ce = builder.build()) {
             List<Map<String, Object>> rows = new ArrayList<>();
             List<TemplateInput> pairs = new ArrayList<>();
             Map<String, Integer> unknownFields = new java.util.TreeMap<>();

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.ComponentKind;
 import dev.winnow.api.UserException;
+import dev.winnow.api.model.LayerwiseModel;
 import dev.winnow.api.model.ModelArchitecture;
 import dev.winnow.api.model.ModelOptions;
 import dev.winnow.api.model.Task;
@@ -121,6 +122,7 @@ public final class CrossEncoder implements AutoCloseable {
         private String device = "auto";
         private String template;
         private ComponentRegistry registry;
+        private Integer cutoffLayer;
 
         private Builder(String source) {
             this.source = source;
@@ -156,6 +158,15 @@ public final class CrossEncoder implements AutoCloseable {
             return this;
         }
 
+        /**
+         * For a layerwise reranker (bge-reranker-v2-minicpm-layerwise): the layer whose head scores, so inference stops
+         * there (default: the last layer). Other models refuse it.
+         */
+        public Builder optCutoffLayer(int layer) {
+            this.cutoffLayer = layer;
+            return this;
+        }
+
         public Builder optRegistry(ComponentRegistry registry) {
             this.registry = registry;
             return this;
@@ -184,6 +195,13 @@ public final class CrossEncoder implements AutoCloseable {
                     options = options.withAnswerTokens(tokenizer.answerTokenIds(answers));
                 }
                 WinnowModel model = loader.load(dir, "auto", options, manager);
+                if (cutoffLayer != null) {
+                    if (!(model instanceof LayerwiseModel layerwise)) {
+                        throw new UserException("a cutoff layer needs a layerwise reranker (a score head per layer, such as "
+                                + "minicpm's); this " + model.architecture() + " model scores at its last layer only");
+                    }
+                    model = layerwise.atLayer(cutoffLayer);
+                }
                 TextModel text = TextModel.of(model, tokenizer, maxLength);
                 return new CrossEncoder(manager, model, tokenizer, new PairScorer(text, t, batchSize, manager, true));
             } catch (RuntimeException e) {

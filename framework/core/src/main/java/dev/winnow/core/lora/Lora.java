@@ -305,7 +305,9 @@ public final class Lora {
         attached.keySet().forEach(m -> leaves.add(m.substring(m.lastIndexOf('.') + 1)));
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("peft_type", "LORA");
-        c.put("task_type", model.task() == Task.RERANKER ? "SEQ_CLS" : model.task() == Task.EMBEDDING ? "FEATURE_EXTRACTION" : "CAUSAL_LM");
+        // a layerwise reranker is a causal LM class with score heads (FlagEmbedding's PEFT task type CAUSAL_LM)
+        boolean sequenceClassifier = model.task() == Task.RERANKER && !(model instanceof dev.winnow.api.model.LayerwiseModel);
+        c.put("task_type", sequenceClassifier ? "SEQ_CLS" : model.task() == Task.EMBEDDING ? "FEATURE_EXTRACTION" : "CAUSAL_LM");
         c.put("base_model_name_or_path", baseModel);
         c.put("r", config.rank());
         c.put("lora_alpha", config.alpha());

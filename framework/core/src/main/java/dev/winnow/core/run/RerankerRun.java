@@ -2,7 +2,9 @@ package dev.winnow.core.run;
 
 import ai.djl.ndarray.NDManager;
 import dev.winnow.api.loss.RankingLoss;
+import dev.winnow.api.model.LayerwiseModel;
 import dev.winnow.api.text.PromptTemplate;
+import dev.winnow.core.data.Group;
 import dev.winnow.core.infer.PairScorer;
 import dev.winnow.core.infer.TextModel;
 import dev.winnow.core.recipe.LoadedRecipe;
@@ -10,6 +12,7 @@ import dev.winnow.core.registry.ComponentRegistry;
 import dev.winnow.core.train.TrainLoop;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code task: reranker}: a cross-encoder with a classification head, scored on (query, document) pairs through a
@@ -42,8 +45,11 @@ final class RerankerRun {
 
             // train
             RunSetup.Trainable trainable = setup.trainable(model.model(), manager);
-            RerankerStep step = new RerankerStep(model, template, loss, setup.recipe.loss().id(), setup.truncation);
-            TrainLoop.Result result = setup.train(trainable, setup.recipe.data().grouping(), step::loss, scorer, before);
+            // a model with a score head per layer trains every head at once (FlagEmbedding's layerwise reranker)
+            TrainLoop.LossFunction<List<Group>> step = model.model() instanceof LayerwiseModel
+                    ? new LayerwiseRerankerStep(model, template, loss, setup.recipe.loss().id(), setup.truncation)::loss
+                    : new RerankerStep(model, template, loss, setup.recipe.loss().id(), setup.truncation)::loss;
+            TrainLoop.Result result = setup.train(trainable, setup.recipe.data().grouping(), step, scorer, before);
             if (result.interrupted()) {
                 return setup.interrupted(before, result);
             }
