@@ -1,5 +1,6 @@
 package dev.winnow.minicpm;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -206,8 +207,8 @@ public final class MiniCpmModel implements LayerwiseModel, LoraTarget {
         NDArray x = Ops.embedding(ids, w.get("model.embed_tokens.weight"));
         DataType type = x.getDataType();
         x = x.mul(m.create(config.scaleEmb()).toType(type, false)); // LayerWiseMiniCPMModel: embed_tokens(ids) * scale_emb
-        NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0L).toType(type, false);
-        NDArray invFreq = m.arange(0, d, 2, DataType.FLOAT64).div((double) d).mul(-Math.log(config.ropeTheta())).exp().toType(type, false);
+        NDArray positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(Scalars.of(0L)).toType(type, false);
+        NDArray invFreq = m.arange(0, d, 2, DataType.FLOAT64).div(Scalars.of((double) d)).mul(Scalars.of(-Math.log(config.ropeTheta()))).exp().toType(type, false);
         NDArray freqs = positions.expandDims(2).mul(invFreq.reshape(1, 1, d / 2));
         NDArray emb = NDArrays.concat(new NDList(freqs, freqs), 2).expandDims(1); // [B, 1, L, d]
         NDArray cos = emb.cos();
@@ -215,7 +216,7 @@ public final class MiniCpmModel implements LayerwiseModel, LoraTarget {
         NDArray idx = m.arange(0f, (float) length);
         NDArray causal = idx.expandDims(0).lte(idx.expandDims(1));
         NDArray allowed = causal.expandDims(0).logicalAnd(mask.toType(DataType.BOOLEAN, false).expandDims(1)).expandDims(1);
-        NDArray additive = allowed.logicalNot().toType(type, false).mul(Ops.MASKED);
+        NDArray additive = allowed.logicalNot().toType(type, false).mul(Scalars.of(Ops.MASKED));
         NDArray residual = m.create(config.residualScale()).toType(type, false);
         int done = 0;
         for (int target : layers) {

@@ -1,5 +1,6 @@
 package dev.winnow.core.run;
 
+import dev.winnow.api.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -140,7 +141,7 @@ public final class LayerwiseRerankerStep {
 
     /** Log-softmax over each group's real entries; padded entries come out as 0 (they are multiplied by a 0 weight). */
     static NDArray maskedLogSoftmax(NDArray scores, NDArray mask) {
-        NDArray masked = scores.add(mask.sub(1f).neg().mul(Ops.MASKED)); // scores + (1 - mask) * -1e9
+        NDArray masked = scores.add(mask.sub(1f).neg().mul(Scalars.of(Ops.MASKED))); // scores + (1 - mask) * -1e9
         return masked.logSoftmax(1).mul(mask);
     }
 }
