@@ -42,7 +42,7 @@ final class RerankerRun {
 
             // train
             RunSetup.Trainable trainable = setup.trainable(model.model(), manager);
-            RerankerStep step = new RerankerStep(model, template, loss, setup.recipe.loss().id(), setup.truncation);
+            RerankerStep step = new RerankerStep(setup.replicate(model, setup.modelOptions(), trainable), template, loss, setup.recipe.loss().id(), setup.truncation);
             TrainLoop.Result result = setup.train(trainable, setup.recipe.data().grouping(), step::loss, scorer, before);
             if (result.interrupted()) {
                 return setup.interrupted(before, result);

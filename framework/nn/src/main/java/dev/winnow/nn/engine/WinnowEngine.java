@@ -53,12 +53,12 @@ public final class WinnowEngine {
 
     /**
      * Parses a device name from a recipe: {@code auto} (the first GPU if any, else the CPU), {@code cpu},
-     * {@code gpu} or {@code gpu:N}.
+     * {@code gpu} or {@code gpu:N}; {@code all} (every GPU, for data parallel) gives its first device, as {@code auto}.
      */
     public static Device device(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT);
         Engine engine = start();
-        if (n.equals("auto")) {
+        if (n.equals("auto") || n.equals("all")) { // all: every GPU in data parallel; its first device here
             return engine.getGpuCount() > 0 ? Device.gpu(0) : Device.cpu();
         }
         if (n.equals("cpu")) {
