@@ -134,7 +134,10 @@ class DataParallelTest {
         assertTrue(Files.isDirectory(one.resolve("checkpoint-5")) && Files.isDirectory(two.resolve("checkpoint-5")));
     }
 
-    /** Equal loss curves and equal weights at {@code step}, within 1e-5 of each value's scale. */
+    /**
+     * Equal loss curves (within 1e-5 of each loss) and equal weights at {@code step} (within 1e-5 of the weights'
+     * scale, their largest magnitude).
+     */
     static void assertSame(Path expectedRun, Path actualRun, int step) throws IOException {
         List<Double> expected = Runs.losses(expectedRun);
         List<Double> actual = Runs.losses(actualRun);
@@ -150,13 +153,22 @@ class DataParallelTest {
             Map<String, NDArray> wa = a.loadAll(m);
             Map<String, NDArray> wb = b.loadAll(m);
             assertEquals(wa.keySet(), wb.keySet());
+            double scale = 0;
+            for (NDArray w : wa.values()) {
+                scale = Math.max(scale, w.abs().max().getFloat());
+            }
             for (var e : wa.entrySet()) {
+                if (e.getKey().endsWith("attention.self.key.bias") || e.getKey().equals("classifier.bias")) {
+                    // the loss is invariant to these: softmax over keys to the key bias, listwise softmax over a
+                    // group's scores to the classifier bias. Their exact gradient is 0, what reaches them is rounding
+                    // noise, and AdamW's normalised step turns that noise into lr-sized moves of either sign, which
+                    // any two summation orders (one device or two) make differently. Nothing to compare.
+                    continue;
+                }
                 float[] x = e.getValue().toFloatArray();
                 float[] y = wb.get(e.getKey()).toFloatArray();
-                double scale = 1e-3;
                 double diff = 0;
                 for (int i = 0; i < x.length; i++) {
-                    scale = Math.max(scale, Math.abs(x[i]));
                     diff = Math.max(diff, Math.abs(x[i] - y[i]));
                 }
                 assertTrue(diff <= 1e-5 * scale, e.getKey() + ": weights differ by " + diff + " (scale " + scale + ")");
