@@ -83,6 +83,8 @@ public final class Bench {
             FusedBench.run();
         }
         if (what.equals("modernbert")) ModernBertBench.run(roofline);
+        if (what.equals("parallel")) ParallelBench.run();
+        if (what.equals("gpu")) GpuBench.run(roofline);
     }
 
     /** One way of computing: a kernel mode in a precision. */
