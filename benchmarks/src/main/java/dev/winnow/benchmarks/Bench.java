@@ -84,6 +84,8 @@ public final class Bench {
         }
         if (what.equals("modernbert")) ModernBertBench.run(roofline);
         if (what.equals("serve")) ServeBench.run();
+        if (what.equals("parallel")) ParallelBench.run();
+        if (what.equals("gpu")) GpuBench.run(roofline);
     }
 
     /** One way of computing: a kernel mode in a precision. */

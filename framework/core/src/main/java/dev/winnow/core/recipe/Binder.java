@@ -151,6 +151,13 @@ final class Binder {
         if (isComponent(raw)) {
             return bindComponent(kindOf(typeArgument(type, 0), path), node, path);
         }
+        if (raw == Recipe.DevicesSection.class && node instanceof YScalar s && s.text().trim().equalsIgnoreCase("all")) {
+            // `devices: all` is every GPU, data parallel
+            Map<String, Entry> all = new LinkedHashMap<>();
+            all.put("devices", new Entry(s.position(), new YNode.YList(List.of(s), s.position())));
+            all.put("strategy", new Entry(s.position(), new YScalar("data_parallel", YScalar.Kind.STRING, s.position())));
+            node = new YMap(all, s.position());
+        }
         if (raw.isRecord()) {
             @SuppressWarnings("unchecked")
             Class<? extends Record> rt = (Class<? extends Record>) raw;

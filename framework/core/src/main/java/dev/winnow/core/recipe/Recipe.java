@@ -197,8 +197,9 @@ public record Recipe(
     /** {@code devices:} */
     @Doc("where to run")
     public record DevicesSection(
-            @Doc("devices: auto, cpu, gpu or gpu:N") @Default("[auto]") List<String> devices,
-            @Doc("single (one device); data_parallel is not available yet") @Default("single") Strategy strategy) {}
+            @Doc("devices: auto, cpu, gpu, gpu:N, or all (every GPU); data_parallel takes several (cpu may repeat: replicas on the CPU)") @Default("[auto]") List<String> devices,
+            @Doc("single (one device) or data_parallel (one replica per device, each micro-batch split across them, gradients summed); `devices: all` is every GPU with data_parallel") @Default("single") Strategy strategy,
+            @Doc("data_parallel: steps between checksums that verify the replicas hold the same weights (0: only at the start)") @Default("50") @Range(min = 0) int checkEvery) {}
 
     /** {@code devices.strategy} */
     public enum Strategy {

@@ -66,7 +66,7 @@ public interface RecipeCheck {
                 of("loss-fits-task", RecipeCheck::lossFitsTask),
                 of("template-fits-task", RecipeCheck::templateFitsTask),
                 of("generative-reranker-needs-causal-lm", RecipeCheck::generativeRerankerNeedsCausalLm),
-                of("data-parallel-unavailable", RecipeCheck::dataParallelUnavailable),
+                of("devices", RecipeCheck::devices),
                 of("split-ratio-or-eval", RecipeCheck::splitRatioOrEval),
                 of("optimizer-is-adamw", RecipeCheck::optimizerIsAdamw),
                 of("one-warmup", RecipeCheck::oneWarmup),
@@ -161,14 +161,26 @@ public interface RecipeCheck {
         }
     }
 
-    private static void dataParallelUnavailable(Recipe r, Context c, List<Problem> problems) {
-        if (r.devices().strategy() == Strategy.DATA_PARALLEL) {
-            problems.add(new Problem(c.at("devices.strategy"), "devices.strategy",
-                    "data_parallel is not available yet; use single (one device)"));
+    private static void devices(Recipe r, Context c, List<Problem> problems) {
+        List<String> names = r.devices().devices();
+        if (names.isEmpty()) {
+            problems.add(new Problem(c.at("devices.devices"), "devices.devices", "list at least one device (auto, cpu, gpu:N or all)"));
+            return;
         }
-        if (r.devices().devices().size() > 1) {
-            problems.add(new Problem(c.at("devices.devices"), "devices.devices",
-                    "one device per run for now; list a single device such as gpu:0"));
+        for (String name : names) {
+            String n = name.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!(n.equals("auto") || n.equals("cpu") || n.equals("all") || n.equals("gpu") || n.matches("(gpu|cuda):\\d+"))) {
+                problems.add(new Problem(c.at("devices.devices"), "devices.devices", "unknown device '" + name
+                        + "'" + Suggestions.didYouMean(n, List.of("auto", "cpu", "gpu", "all")) + "; valid: auto, cpu, gpu, gpu:N, all"));
+            }
+        }
+        if (names.size() > 1 && names.stream().anyMatch(n -> n.trim().equalsIgnoreCase("all"))) {
+            problems.add(new Problem(c.at("devices.devices"), "devices.devices", "'all' stands alone (every GPU); found it in " + names));
+        }
+        boolean several = names.size() > 1 || names.get(0).trim().equalsIgnoreCase("all");
+        if (several && r.devices().strategy() != Strategy.DATA_PARALLEL) {
+            problems.add(new Problem(c.at("devices.devices"), "devices.devices", names
+                    + " names several devices, but devices.strategy is single; add strategy: data_parallel (or list one device)"));
         }
     }
 

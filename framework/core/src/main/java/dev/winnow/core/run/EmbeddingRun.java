@@ -51,7 +51,7 @@ final class EmbeddingRun {
                 grouping = new GroupingOptions(1, grouping.positivesPerQuery(), grouping.shortfall());
             }
             RunSetup.Trainable trainable = setup.trainable(model.model(), manager);
-            EmbeddingStep step = new EmbeddingStep(model, template, loss, setup.truncation);
+            EmbeddingStep step = new EmbeddingStep(setup.replicate(model, setup.modelOptions(), trainable), template, loss, setup.truncation);
             TrainLoop.Result result = setup.train(trainable, grouping, step::loss, scorer, before);
             if (result.interrupted()) {
                 return setup.interrupted(before, result);

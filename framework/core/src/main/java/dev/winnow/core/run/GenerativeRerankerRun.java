@@ -51,7 +51,7 @@ final class GenerativeRerankerRun {
 
             // train
             RunSetup.Trainable trainable = setup.trainable(model.model(), manager);
-            RerankerStep step = new RerankerStep(model, template, loss, setup.recipe.loss().id(), setup.truncation);
+            RerankerStep step = new RerankerStep(setup.replicate(model, options, trainable), template, loss, setup.recipe.loss().id(), setup.truncation);
             TrainLoop.Result result = setup.train(trainable, setup.recipe.data().grouping(), step::loss, scorer, before);
             if (result.interrupted()) {
                 return setup.interrupted(before, result);

@@ -46,9 +46,15 @@ final class RerankerRun {
             // train
             RunSetup.Trainable trainable = setup.trainable(model.model(), manager);
             // a model with a score head per layer trains every head at once (FlagEmbedding's layerwise reranker)
-            TrainLoop.LossFunction<List<Group>> step = model.model() instanceof LayerwiseModel
+            boolean layerwise = model.model() instanceof LayerwiseModel;
+            if (layerwise && setup.recipe.devices().strategy() == dev.winnow.core.recipe.Recipe.Strategy.DATA_PARALLEL) {
+                throw new dev.winnow.api.UserException("devices.strategy: data_parallel is not available for the layerwise "
+                        + "reranker (" + model.model().architecture() + ") yet; use strategy: single");
+            }
+            TextModel trained = setup.replicate(model, setup.modelOptions(), trainable);
+            TrainLoop.LossFunction<List<Group>> step = layerwise
                     ? new LayerwiseRerankerStep(model, template, loss, setup.recipe.loss().id(), setup.truncation)::loss
-                    : new RerankerStep(model, template, loss, setup.recipe.loss().id(), setup.truncation)::loss;
+                    : new RerankerStep(trained, template, loss, setup.recipe.loss().id(), setup.truncation)::loss;
             TrainLoop.Result result = setup.train(trainable, setup.recipe.data().grouping(), step, scorer, before);
             if (result.interrupted()) {
                 return setup.interrupted(before, result);

@@ -104,6 +104,8 @@ final class RunSetup implements AutoCloseable {
     final HfTokenizer tokenizer;
     final TruncationCounter truncation = new TruncationCounter();
     private final long start;
+    /** devices.strategy data_parallel: the replicas on the other devices, once {@link #replicate} built them. */
+    private dev.winnow.core.parallel.@Nullable DataParallel dataParallel;
 
     private RunSetup(LoadedRecipe loaded, ComponentRegistry registry, PrintStream out, Path runDir, Device device, long seed,
             Components components, List<QueryRecord> train, List<QueryRecord> eval, List<QueryRecord> test,
@@ -207,6 +209,35 @@ final class RunSetup implements AutoCloseable {
         return text;
     }
 
+    /**
+     * {@code devices.strategy: data_parallel} over several devices: the model to train with, whose forward splits each
+     * micro-batch across replicas of {@code model} (loaded with {@code options} and given the same adapters as
+     * {@code trainable} on every other device); otherwise {@code model} itself. Evaluation, checkpoints and the export
+     * keep using {@code model}.
+     */
+    TextModel replicate(TextModel model, ModelOptions options, Trainable trainable) {
+        if (recipe.devices().strategy() != Recipe.Strategy.DATA_PARALLEL) {
+            return model;
+        }
+        List<Device> devices = dev.winnow.core.parallel.DeviceList.resolve(recipe.devices().devices());
+        if (devices.size() < 2) {
+            out.println("data_parallel: one device (" + devices.get(0) + "), so one replica");
+            return model;
+        }
+        dataParallel = dev.winnow.core.parallel.DataParallel.create(model.model(), trainable.parameters(), devices,
+                recipe.devices().checkEvery(), d -> {
+                    NDManager m = NDManager.newBaseManager(d);
+                    WinnowModel w = new ModelLoader(registry).load(directory, recipe.model().type(), options, m);
+                    if (directory.adapter() != null && w instanceof LoraTarget adapted) {
+                        adapted.linears().merge();
+                    }
+                    return new dev.winnow.core.parallel.DataParallel.Replica(w, trainable(w, m).parameters(), m);
+                });
+        out.println("data_parallel: " + devices.size() + " replicas on " + devices + ", each micro-batch of "
+                + recipe.train().batchSize() + " groups split across them");
+        return new TextModel(dataParallel.model(), model.tokenizer(), model.maxLength());
+    }
+
     /** Evaluation before training (unless {@code eval.before_training: false}); checks metric_for_best is reported. */
     Evaluations evaluateBefore(Scorer scorer) {
         if (!recipe.eval().beforeTraining()) {
@@ -291,6 +322,9 @@ final class RunSetup implements AutoCloseable {
             startFresh();
         }
         TrainLoop<List<Group>> loop = new TrainLoop<>(options, new Progress(out, Progress.isTerminal(), total, 0));
+        if (dataParallel != null) {
+            loop.replicated(dataParallel);
+        }
         if (!t.resume() && !before.eval().isEmpty()) {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("step", 0);
@@ -408,6 +442,9 @@ final class RunSetup implements AutoCloseable {
 
     @Override
     public void close() {
+        if (dataParallel != null) {
+            dataParallel.close();
+        }
         tokenizer.close();
     }
 

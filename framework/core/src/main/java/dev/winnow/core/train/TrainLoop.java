@@ -68,6 +68,17 @@ public final class TrainLoop<B> {
         Map<String, Double> evaluate();
     }
 
+    /**
+     * Replicas that compute each micro-batch together (data parallel): the loop sums their gradients after the
+     * micro-batches of a step and before clipping, and lets them refresh from the updated weights after every step
+     * (and once before the first, after any resume).
+     */
+    public interface Replication {
+        void reduceGradients();
+
+        void synchronize(long step);
+    }
+
     /** What a run did. */
     public record Result(long steps, List<Double> losses, @Nullable Path bestCheckpoint, @Nullable Double bestMetric,
             Map<String, Double> lastEval, boolean interrupted, double examplesPerSecond, double tokensPerSecond,
@@ -78,6 +89,7 @@ public final class TrainLoop<B> {
     private final MetricsLog metrics;
     private final AtomicBoolean stopRequested = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private @Nullable Replication replication;
 
     public TrainLoop(TrainOptions options, Progress progress) {
         this.options = options;
@@ -93,6 +105,12 @@ public final class TrainLoop<B> {
     /** Waits (at most {@code seconds}) until a requested stop has saved its checkpoint. */
     public boolean awaitStopped(long seconds) throws InterruptedException {
         return stopped.await(seconds, TimeUnit.SECONDS);
+    }
+
+    /** Trains replicas together (data parallel); the parameters given to {@link #run} are the first replica's. */
+    public TrainLoop<B> replicated(Replication replication) {
+        this.replication = replication;
+        return this;
     }
 
     public MetricsLog metrics() {
@@ -147,6 +165,9 @@ public final class TrainLoop<B> {
             } else {
                 Checkpoints.cleanInterrupted(options.runDir());
             }
+            if (replication != null) {
+                replication.synchronize(step);
+            }
             List<B> batches = plan.epoch(epoch);
             long startNanos = System.nanoTime();
             long examples = 0;
@@ -196,6 +217,9 @@ public final class TrainLoop<B> {
                         }
                     }
                 }
+                if (replication != null) {
+                    replication.reduceGradients();
+                }
                 double scaleUsed = scaler == null ? 1 : scaler.scale();
                 if (scaler != null && !nonFinite) {
                     scaler.unscale(trainable); // clipping and the update see the true gradients
@@ -224,6 +248,9 @@ public final class TrainLoop<B> {
                 }
                 optimizer.zeroGrad();
                 step++;
+                if (replication != null) {
+                    replication.synchronize(step);
+                }
                 losses.add(stepLoss);
                 windowLoss += stepLoss;
                 windowSteps++;

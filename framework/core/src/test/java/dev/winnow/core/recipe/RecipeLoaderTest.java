@@ -364,6 +364,31 @@ class RecipeLoaderTest {
 
     /** train.gradient_checkpointing: off by default, parsed, misspellings suggested, and the estimate models it. */
     @Test
+    void devicesAllIsDataParallelAndDeviceListsAreChecked() throws IOException {
+        Path f = write("r.yaml", MINIMAL);
+        Recipe single = load(f).recipe();
+        assertEquals(List.of("auto"), single.devices().devices());
+        assertEquals(Recipe.Strategy.SINGLE, single.devices().strategy());
+        Path all = write("all.yaml", MINIMAL + "devices: all\n");
+        Recipe r = load(all).recipe();
+        assertEquals(List.of("all"), r.devices().devices());
+        assertEquals(Recipe.Strategy.DATA_PARALLEL, r.devices().strategy());
+        assertEquals(50, r.devices().checkEvery());
+        Recipe dp = load(f, "devices.devices=[cpu, cpu]", "devices.strategy=data_parallel", "devices.check_every=5").recipe();
+        assertEquals(List.of("cpu", "cpu"), dp.devices().devices());
+        assertEquals(5, dp.devices().checkEvery());
+        List<String> two = problems(f, "devices.devices=[gpu:0, gpu:1]");
+        assertEquals(1, two.size(), two.toString());
+        assertTrue(two.get(0).contains("devices.devices: [gpu:0, gpu:1] names several devices, but devices.strategy is single; "
+                + "add strategy: data_parallel"), two.toString());
+        List<String> typo = problems(f, "devices.devices=[cpu, gpo:1]", "devices.strategy=data_parallel");
+        assertTrue(typo.toString().contains("unknown device 'gpo:1'") && typo.toString().contains("valid: auto, cpu, gpu, gpu:N, all"),
+                typo.toString());
+        List<String> mixed = problems(f, "devices.devices=[all, cpu]", "devices.strategy=data_parallel");
+        assertTrue(mixed.toString().contains("'all' stands alone"), mixed.toString());
+    }
+
+    @Test
     void gradientCheckpointingKeysAndTheMemoryEstimate() throws IOException {
         Path f = write("r.yaml", MINIMAL);
         Recipe plain = load(f).recipe();

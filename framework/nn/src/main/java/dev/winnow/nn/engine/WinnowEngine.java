@@ -11,9 +11,9 @@ import java.util.Locale;
  * The one place that starts DJL's PyTorch engine.
  *
  * <p>Winnow never lets DJL reach for the network: before the engine loads, it switches DJL to offline mode,
- * opts out of DJL's usage tracking, and pins the native flavour to the CPU build that ships in the
- * {@code pytorch-native-cpu} Maven jar (unless the user chose a flavour, for example {@code PYTORCH_FLAVOR=cu128}
- * with the {@code cuda} Maven profile). A native library that cannot be loaded becomes one {@link UserException}
+ * opts out of DJL's usage tracking, and pins the native flavour to the build that ships in the natives jar on the
+ * classpath: {@code pytorch-native-cpu} by default, {@code pytorch-native-cu124} with the {@code cuda} Maven profile
+ * (unless the user chose a flavour with {@code PYTORCH_FLAVOR}). A native library that cannot be loaded becomes one {@link UserException}
  * line that says what to do, not a stack trace.
  */
 public final class WinnowEngine {
@@ -27,12 +27,26 @@ public final class WinnowEngine {
         setIfAbsent("OPT_OUT_TRACKING", "true");
         // DJL reads these through Utils.getEnvOrSystemProperty: an environment variable still wins.
         if (System.getenv("PYTORCH_FLAVOR") == null) {
-            setIfAbsent("PYTORCH_FLAVOR", "cpu");
+            setIfAbsent("PYTORCH_FLAVOR", bundledFlavor()); // cpu, or cu124 with the -Pcuda build's natives jar
         }
         if (System.getenv("RUST_FLAVOR") == null) {
             setIfAbsent("RUST_FLAVOR", "cpu");
         }
         setIfAbsent("java.awt.headless", "true");
+    }
+
+    /** The flavour of the libtorch natives jar on the classpath ({@code native/lib/pytorch.properties}); cpu without one. */
+    static String bundledFlavor() {
+        try (java.io.InputStream in = WinnowEngine.class.getClassLoader().getResourceAsStream("native/lib/pytorch.properties")) {
+            if (in == null) {
+                return "cpu";
+            }
+            java.util.Properties p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("flavor", "cpu");
+        } catch (java.io.IOException e) {
+            return "cpu";
+        }
     }
 
     /** Starts the PyTorch engine, or fails with one line naming the cause and the fix. */
@@ -53,12 +67,12 @@ public final class WinnowEngine {
 
     /**
      * Parses a device name from a recipe: {@code auto} (the first GPU if any, else the CPU), {@code cpu},
-     * {@code gpu} or {@code gpu:N}.
+     * {@code gpu} or {@code gpu:N}; {@code all} (every GPU, for data parallel) gives its first device, as {@code auto}.
      */
     public static Device device(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT);
         Engine engine = start();
-        if (n.equals("auto")) {
+        if (n.equals("auto") || n.equals("all")) { // all: every GPU in data parallel; its first device here
             return engine.getGpuCount() > 0 ? Device.gpu(0) : Device.cpu();
         }
         if (n.equals("cpu")) {
