@@ -80,7 +80,7 @@ public final class Bench {
             kernels(roofline);
         }
         if (what.equals("fused")) {
-            FusedBench.run();
+            FusedBench.run(roofline);
         }
         if (what.equals("modernbert")) ModernBertBench.run(roofline);
         if (what.equals("serve")) ServeBench.run();
@@ -148,7 +148,7 @@ public final class Bench {
         int b = Integer.getInteger("qwen3.batch", 1);
         int len = Integer.getInteger("qwen3.length", 128);
         for (Variant v : models) {
-            double[] t = qwen3Times(v, b, len, 1);
+            double[] t = qwen3Times(v, b, len, 1, true);
             rows.add(row("Qwen3-0.6B-shaped forward " + b + "x" + len, v, t[0], String.format(Locale.ROOT, "%.0f tok/s", b * len / t[0]),
                     String.format(Locale.ROOT, "MFU %.2f", t[2] / t[0] / roofline)));
             rows.add(row("Qwen3-0.6B-shaped train step " + b + "x" + len, v, t[1], String.format(Locale.ROOT, "%.0f tok/s", b * len / t[1]),
@@ -329,7 +329,7 @@ public final class Bench {
     static void qwen3(double roofline) throws Exception {
         int b = 4;
         int len = 256;
-        double[] t = qwen3Times(new Variant(KernelMode.AUTO, Precision.FP32), b, len, 2);
+        double[] t = qwen3Times(new Variant(KernelMode.AUTO, Precision.FP32), b, len, 2, true);
         double forward = t[0];
         double step = t[1];
         double flops = t[2];
@@ -338,8 +338,11 @@ public final class Bench {
                 b * len / forward, forward, flops / forward / roofline, b * len / step, step, 3 * flops / step / roofline);
     }
 
-    /** Median seconds of the forward and of the training step, the forward's model FLOPs, and the parameter count. */
-    static double[] qwen3Times(Variant variant, int b, int len, int n) throws Exception {
+    /**
+     * Median seconds of the forward and of the training step (NaN without {@code step}), the forward's model FLOPs,
+     * and the parameter count.
+     */
+    static double[] qwen3Times(Variant variant, int b, int len, int n, boolean withStep) throws Exception {
         Path dir = MavenModelSource.cacheHome().resolve("bench/qwen3-0.6b-shaped");
         Map<String, Object> c = new java.util.LinkedHashMap<>();
         c.put("model_type", "qwen3");
@@ -391,6 +394,9 @@ public final class Bench {
                     model.forward(new TokenBatch(s.create(ids, shape), s.create(mask, shape), null), false).toFloatArray();
                 }
             });
+            if (!withStep) {
+                return new double[] {forward, Double.NaN, model.forwardFlops(b, len), model.parameters().elementCount()};
+            }
             List<Parameter> trainable = new ArrayList<>(model.parameters().trainable());
             trainable.forEach(p -> p.array().setRequiresGradient(true));
             AdamW opt = new AdamW(trainable, new AdamW.Options(0.01, 0.9, 0.999, 1e-8), m);

@@ -40,8 +40,10 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
     private final dev.winnow.nn.Linears lin;
     /** Attention, GELU and every linear product run through these (options.kernels() in options.precision()). */
     private final Kernels kernels;
-    /** The fused inference layer, used when the kernels are TorchScript ones. */
+    /** The fused layer without dropout (inference), used when the kernels are TorchScript ones. */
     private final LayerProgram fusedProgram;
+    /** The fused layer of a training forward: the config's attention and hidden dropout inside the module. */
+    private final LayerProgram fusedTrainingProgram;
 
     BertModel(BertConfig config, Map<String, Object> configJson, Map<String, NDArray> checkpoint, ModelOptions options,
             NDManager manager, Path directory) {
@@ -56,7 +58,9 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
         this.w = bind(checkpoint, manager, directory);
         this.kernels = Kernels.forModel(options);
         this.lin = new dev.winnow.nn.Linears(w, kernels);
-        this.fusedProgram = fusedProgram(config, kernels.precision());
+        this.fusedProgram = fusedProgram(config, kernels.precision(), false);
+        this.fusedTrainingProgram = fusedProgram(config, kernels.precision(), true);
+        this.nativeProgram = nativeProgram(config);
         String prefix = options.task() == Task.RERANKER ? BertWeights.prefix(config) : "";
         for (var e : w.entrySet()) {
             boolean head = e.getKey().startsWith("classifier.");
@@ -189,10 +193,16 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
         embedded = Ops.dropout(embedded, config.hiddenDropoutProb(), training);
         NDArray additive = Ops.paddingMask(mask, embedded.getDataType());
         long b = ids.getShape().get(0);
-        // inference on TorchScript kernels (no LoRA adapter to add): each layer is one fused module call
-        boolean fused = !training && kernels instanceof TorchScriptKernels && lin.adapters().isEmpty();
+        // on TorchScript kernels with no LoRA adapter to add, each layer is one fused module call, in inference and in
+        // training (its backward runs through libtorch's autograd; dropout, with the same masks, inside the module)
+        boolean fused = kernels instanceof TorchScriptKernels && lin.adapters().isEmpty() && LayerProgram.enabled();
+        LayerProgram program = training ? fusedTrainingProgram : fusedProgram;
+        if (fused && !training && kernels.precision() == dev.winnow.api.model.Precision.FP32 && LayerProgram.nativeLayers()) {
+            program = nativeProgram;
+        }
+        LayerProgram chosen = program;
         return Checkpointing.layers(config.numHiddenLayers(), embedded, training,
-                (i, x) -> fused ? fusedLayer(i, x, additive) : layer(i, x, additive, b, length, training));
+                (i, x) -> fused ? fusedLayer(chosen, i, x, additive) : layer(i, x, additive, b, length, training));
     }
 
     /** One encoder layer, op by op through the kernels (the composed reference, and the training path). */
@@ -214,8 +224,8 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
         return Ops.layerNorm(h.add(x), w.get(p + "output.LayerNorm.weight"), w.get(p + "output.LayerNorm.bias"), config.layerNormEps());
     }
 
-    /** One encoder layer as a single TorchScript module call (inference). */
-    private NDArray fusedLayer(int i, NDArray x, NDArray additive) {
+    /** One encoder layer as a single TorchScript module call. */
+    private NDArray fusedLayer(LayerProgram program, int i, NDArray x, NDArray additive) {
         String p = "encoder.layer." + i + ".";
         NDArray[] in = new NDArray[2 + FUSED_WEIGHTS.size()];
         in[0] = x;
@@ -223,7 +233,7 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
         for (int j = 0; j < FUSED_WEIGHTS.size(); j++) {
             in[2 + j] = w.get(p + FUSED_WEIGHTS.get(j));
         }
-        return fusedProgram.run(FUSED_RESULT, in);
+        return program.run(FUSED_RESULT, in);
     }
 
     /** The per-layer weights the fused module takes, in its parameter order. */
@@ -242,8 +252,13 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
      * A post-LN BERT layer in TorchScript: Q/K/V products, SDPA with the additive padding mask, output
      * product, residual + LayerNorm, GELU feed-forward, residual + LayerNorm, all in the compute precision
      * from the layer's entry to its exit (the float32 weights are cast once per call).
+     *
+     * <p>With {@code training}, the config's dropout is applied where {@link #layer} applies it, in the same order:
+     * attention-probability dropout inside SDPA (as the kernels' attention passes it), hidden dropout on the
+     * attention output and on the feed-forward output. Each draws from libtorch's generator as the op-by-op layer's
+     * does, so both layers give the same masks from the same seed (and checkpointing's replay reproduces them).
      */
-    static LayerProgram fusedProgram(BertConfig config, dev.winnow.api.model.Precision precision) {
+    static LayerProgram fusedProgram(BertConfig config, dev.winnow.api.model.Precision precision, boolean training) {
         LayerProgram g = LayerProgram.of(precision);
         g.params("x", "m", "wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "g1", "e1", "wi", "bi", "wf", "bf", "g2", "e2");
         String heads = Integer.toString(config.numAttentionHeads());
@@ -258,14 +273,36 @@ public final class BertModel implements WinnowModel, dev.winnow.nn.LoraTarget {
             g.line(t + "0 = torch.linear(h0, " + g.compute("w" + t) + ", " + g.compute("b" + t) + ")");
             g.line(t + "1 = torch.transpose(torch.view(" + t + "0, [nb, nl, " + heads + ", " + dim + "]), 1, 2)");
         }
-        g.line("c0 = torch.scaled_dot_product_attention(q1, k1, v1, mm, 0.0, False)");
+        double attentionDropout = training ? config.attentionProbsDropoutProb() : 0.0;
+        double hiddenDropout = training ? config.hiddenDropoutProb() : 0.0;
+        g.line("c0 = torch.scaled_dot_product_attention(q1, k1, v1, mm, " + LayerProgram.literal(attentionDropout) + ", False)");
         g.line("c1 = torch.reshape(torch.transpose(c0, 1, 2), [nb, nl, " + hidden + "])");
-        g.line("a0 = torch.linear(c1, " + g.compute("wo") + ", " + g.compute("bo") + ")");
+        g.line("a0 = " + LayerProgram.dropout("torch.linear(c1, " + g.compute("wo") + ", " + g.compute("bo") + ")", hiddenDropout));
         g.line("h1 = torch.layer_norm(torch.add(a0, h0), [" + hidden + "], " + g.compute("g1") + ", " + g.compute("e1") + ", " + eps + ")");
         g.line("f0 = torch.gelu(torch.linear(h1, " + g.compute("wi") + ", " + g.compute("bi") + "))");
-        g.line("f1 = torch.linear(f0, " + g.compute("wf") + ", " + g.compute("bf") + ")");
+        g.line("f1 = " + LayerProgram.dropout("torch.linear(f0, " + g.compute("wf") + ", " + g.compute("bf") + ")", hiddenDropout));
         g.line("h2 = torch.layer_norm(torch.add(f1, h1), [" + hidden + "], " + g.compute("g2") + ", " + g.compute("e2") + ", " + eps + ")");
         g.line(FUSED_RESULT + " = " + g.float32("h2"));
+        return g;
+    }
+
+    /** libtorch's own fused post-LN encoder layer (opt-in, fp32 inference only; see {@link LayerProgram#nativeLayers}). */
+    private final LayerProgram nativeProgram;
+
+    /**
+     * The same layer through {@code aten::_transformer_encoder_layer_fwd} (nn.TransformerEncoderLayer's fast path):
+     * Q/K/V concatenated into one in-projection, exact GELU, post-LN, the padding as a key-padding mask (mask type
+     * 1, true where masked). It takes the parameters of {@link #fusedProgram} in the same order.
+     */
+    static LayerProgram nativeProgram(BertConfig config) {
+        LayerProgram g = LayerProgram.of(dev.winnow.api.model.Precision.FP32);
+        g.params("x", "m", "wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo", "g1", "e1", "wi", "bi", "wf", "bf", "g2", "e2");
+        g.line("wqkv = torch.cat([wq, wk, wv], 0)");
+        g.line("bqkv = torch.cat([bq, bk, bv], 0)");
+        g.line("pad = torch.lt(torch.reshape(m, [torch.size(x, 0), torch.size(x, 1)]), -1.0)");
+        g.line(FUSED_RESULT + " = torch._transformer_encoder_layer_fwd(x, " + config.hiddenSize() + ", " + config.numAttentionHeads()
+                + ", wqkv, bqkv, wo, bo, True, False, " + LayerProgram.literal(config.layerNormEps())
+                + ", g1, e1, g2, e2, wi, bi, wf, bf, pad, 1)");
         return g;
     }
 

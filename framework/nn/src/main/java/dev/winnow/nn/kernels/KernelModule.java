@@ -49,6 +49,11 @@ public final class KernelModule {
         return CACHE.computeIfAbsent(new Key(code, device), k -> load(k.code(), k.device()));
     }
 
+    /** Whether the module for {@code code} on {@code device} has been compiled (that is, called) in this JVM. */
+    public static boolean loaded(String code, Device device) {
+        return CACHE.containsKey(new Key(code, device));
+    }
+
     /** How many modules are loaded (one per distinct code text and device). */
     public static int cachedCount() {
         return CACHE.size();

@@ -21,12 +21,43 @@ public final class LayerProgram {
     private static final int BFLOAT16 = 15;
     private static final int FLOAT32 = 6;
 
+    /**
+     * The system property that turns fused layers off ({@code -Dwinnow.fused=false}): models then run their layers
+     * op by op through the kernels even where a fused layer exists (for comparisons and benchmarks).
+     */
+    public static final String FUSED_PROPERTY = "winnow.fused";
+
     private final Precision precision;
     private final List<String> params = new ArrayList<>();
     private final StringBuilder body = new StringBuilder();
 
     private LayerProgram(Precision precision) {
         this.precision = precision;
+    }
+
+    /** Whether fused layers may be used: true unless {@value #FUSED_PROPERTY} is {@code false}. */
+    public static boolean enabled() {
+        return !"false".equalsIgnoreCase(System.getProperty(FUSED_PROPERTY, "true").trim());
+    }
+
+    /**
+     * Whether {@value #FUSED_PROPERTY} is {@code native}: an architecture that has one then runs its fp32 inference
+     * layers through libtorch's own fused operator (for post-LN BERT, {@code aten::_transformer_encoder_layer_fwd},
+     * the fast path of nn.TransformerEncoderLayer) instead of Winnow's fused layer. Opt-in, for the benchmark's
+     * comparison against the composed reference; it has no backward, so training never uses it.
+     */
+    public static boolean nativeLayers() {
+        return "native".equalsIgnoreCase(System.getProperty(FUSED_PROPERTY, "").trim());
+    }
+
+    /**
+     * {@code torch.dropout(expr, p, True)}, or {@code expr} itself when {@code p} is 0. Inside a module it draws its
+     * mask from libtorch's generator exactly as DJL's dropout does ({@code at::dropout}), so a fused layer that
+     * calls it where the op-by-op layer calls {@code Ops.dropout} (and passes the attention rate to SDPA where the
+     * kernels do) draws the same masks from the same seed.
+     */
+    public static String dropout(String expr, double p) {
+        return p > 0 ? "torch.dropout(" + expr + ", " + literal(p) + ", True)" : expr;
     }
 
     /** An empty program computing in {@code precision}. */
