@@ -3,6 +3,7 @@ package dev.winnow.api;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Map;
@@ -52,6 +53,8 @@ public final class Scalars {
         // zeros() allocates in libtorch; the in-place add of DJL's own scalar runs at once, with no graph to keep it
         NDArray a = manager().zeros(new Shape(), type);
         a.addi(value);
+        // made on first use, possibly inside a training step's NDScope, which would close it with the step's arrays
+        NDScope.unregister(a);
         return a;
     }
 
