@@ -85,7 +85,10 @@ final class ServeBench {
 
             try (WinnowServer server = WinnowServer.reranker(CrossEncoder.builder(Bench.MINILM).optMaxLength(256).build(),
                     ServerOptions.builder().port(0).build()).start()) {
-                HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(8)).build();
+                // The client's pool is shut down after the run: its non-daemon threads kept the benchmark's JVM alive.
+                ExecutorService httpPool = Executors.newFixedThreadPool(8);
+                HttpClient http = HttpClient.newBuilder().executor(httpPool).build();
+                try {
                 URI uri = URI.create("http://127.0.0.1:" + server.port() + "/rerank");
                 for (int w = 0; w < 2; w++) {
                     call(http, uri, queries.get(w), bodies.get(w), expected[w]);
@@ -126,6 +129,9 @@ final class ServeBench {
                     if (line.startsWith("winnow_batch_requests_sum") || line.startsWith("winnow_batch_requests_count")) {
                         System.out.println("serve | " + line);
                     }
+                }
+                } finally {
+                    httpPool.shutdownNow();
                 }
             }
         }
